@@ -4,7 +4,7 @@ Needs the optional extra: ``pip install "flame-hub[fake]"``.
 """
 
 from ._errors import FakeHubError
-from ._server import Fault, FakeHub, RecordedRequest
+from ._server import FakeHub, Fault, RecordedRequest
 from ._state import HubState, Identity
 
 __all__ = ["FakeHub", "FakeHubError", "Fault", "HubState", "Identity", "RecordedRequest"]

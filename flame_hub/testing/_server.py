@@ -136,9 +136,17 @@ class _ObserverMiddleware:
         status = fault.status or 500
         body = fault.body
         if body is None:
-            body = {"statusCode": status, "code": "fault_injected", "message": "Fault injected by the test.", "issues": []}
+            body = {
+                "statusCode": status,
+                "code": "fault_injected",
+                "message": "Fault injected by the test.",
+                "issues": [],
+            }
         payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-        headers = [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(payload)).encode())]
+        headers = [
+            (b"content-type", b"application/json; charset=utf-8"),
+            (b"content-length", str(len(payload)).encode()),
+        ]
         if fault.retry_after is not None:
             headers.append((b"retry-after", fault.retry_after.encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
