@@ -1,0 +1,393 @@
+"""The Session: one connection pool to a Hub's auth, core and storage services, and the default Session."""
+
+from __future__ import annotations
+
+import contextvars
+import json as jsonlib
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import httpx2
+
+from ._transport import (
+    DEFAULT_RETRY,
+    DEFAULT_TIMEOUT,
+    Retry,
+    TimeoutTypes,
+    Transport,
+    encode_query,
+    remember_file_positions,
+)
+from .auth import Auth, ClientAuth, PasswordAuth, StaticAuth
+from .errors import ConfigurationError, HubError, error_from_response
+
+if TYPE_CHECKING:
+    from ._identity import IdentityMap
+
+__all__ = ["Session", "connect", "get_default_session"]
+
+logger = logging.getLogger(__name__)
+
+SERVICES = ("auth", "core", "storage")
+LAZY_MODES = ("select", "raise")
+USER_AGENT = "flame-hub/0.1"
+
+# The message of the 500 answer with which the Hub's core and storage services reject an
+# expired, revoked or unknown bearer token (they pass Authup's verifier error through).
+_INACTIVE_JWT_MESSAGE = "The JWT is not active."
+
+
+def _service_base(url: str) -> str:
+    """Return ``url`` with exactly one trailing slash, so relative paths append to its path."""
+    return url.rstrip("/") + "/"
+
+
+class Session:
+    """A connection to one FLAME Hub: its auth, core and storage services share one httpx2 client.
+
+    ``url`` is the Hub's address; the services are then ``{url}/auth/``, ``{url}/core/`` and
+    ``{url}/storage/``. ``auth_url``, ``core_url`` and ``storage_url`` override single services.
+    ``timeout`` is seconds for every phase, a ``(connect, read)`` pair or an ``httpx2.Timeout``;
+    ``retries`` is a count, a ``flame_hub.Retry`` or ``0``/``False`` to turn retries off.
+    ``cache_ttl`` and ``cache_size`` configure the identity map; ``lazy`` is ``"select"`` (load
+    relations on access) or ``"raise"`` (forbid hidden requests).
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        auth: Auth | None = None,
+        auth_url: str | None = None,
+        core_url: str | None = None,
+        storage_url: str | None = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        retries: Retry | int | bool | None = DEFAULT_RETRY,
+        cache_ttl: float = 60.0,
+        cache_size: int = 1024,
+        lazy: str = "select",
+        verify: Any = True,
+    ) -> None:
+        if url is None and auth_url is None and core_url is None and storage_url is None:
+            raise ConfigurationError(
+                "Session needs the Hub URL: pass Session('https://hub.example') or the auth_url, core_url "
+                "and storage_url of the services."
+            )
+        if lazy not in LAZY_MODES:
+            raise ConfigurationError(f"lazy={lazy!r} is invalid: pass 'select' or 'raise'.")
+        if auth is not None and not isinstance(auth, Auth):
+            raise ConfigurationError(
+                f"auth={type(auth).__name__} is invalid: pass a flame_hub.auth object such as PasswordAuth."
+            )
+
+        self.url = None if url is None else url.rstrip("/")
+        self._service_urls: dict[str, str | None] = {}
+        for service, explicit in zip(SERVICES, (auth_url, core_url, storage_url), strict=True):
+            if explicit is not None:
+                self._service_urls[service] = _service_base(explicit)
+            elif self.url is not None:
+                self._service_urls[service] = f"{self.url}/{service}/"
+            else:
+                self._service_urls[service] = None
+
+        self.auth = auth
+        self.lazy = lazy
+        self.cache_ttl = cache_ttl
+        self.cache_size = cache_size
+        self._identity_map: IdentityMap | None = None
+        self._identity_lock = threading.Lock()
+        self._transport = Transport(
+            timeout=timeout, retry=retries, verify=verify, headers={"User-Agent": USER_AGENT}
+        )
+        self._closed = False
+
+    # -- magic methods ---------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        where = self.url or self._service_urls.get("core") or self._service_urls.get("auth")
+        identity = self.auth.kind if self.auth is not None else "anonymous"
+        return f"<Session url={where!r} identity={identity}>"
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- configuration ----------------------------------------------------------------------------
+
+    @property
+    def timeout(self) -> httpx2.Timeout:
+        """The default timeouts of every request, overridable per call with ``timeout=``."""
+        return self._transport.timeout
+
+    @property
+    def retry(self) -> Retry:
+        """The retry rules for idempotent requests."""
+        return self._transport.retry
+
+    @property
+    def auth_url(self) -> str | None:
+        return self._service_urls["auth"]
+
+    @property
+    def core_url(self) -> str | None:
+        return self._service_urls["core"]
+
+    @property
+    def storage_url(self) -> str | None:
+        return self._service_urls["storage"]
+
+    def service_url(self, service: str) -> str:
+        """Return the base URL of ``service`` (``"auth"``, ``"core"`` or ``"storage"``), ending in ``/``."""
+        if service not in self._service_urls:
+            raise ConfigurationError(f"Unknown service {service!r}: use 'auth', 'core' or 'storage'.")
+        base = self._service_urls[service]
+        if base is None:
+            raise ConfigurationError(
+                f"This Session has no URL for the {service} service: pass url= or {service}_url= to Session."
+            )
+        return base
+
+    def build_url(self, service: str, path: str, params: Any = None) -> str:
+        """Return the URL of ``path`` under ``service``, keeping the base URL's own path prefix."""
+        url = self.service_url(service) + path.lstrip("/")
+        query = encode_query(params)
+        if query:
+            url += ("&" if "?" in url else "?") + query
+        return url
+
+    # -- identity map ----------------------------------------------------------------------------
+
+    @property
+    def identity_map(self) -> IdentityMap:
+        """The identity map of this Session, created on first use from ``cache_ttl`` and ``cache_size``."""
+        if self._identity_map is None:
+            with self._identity_lock:
+                if self._identity_map is None:
+                    from ._identity import IdentityMap
+
+                    self._identity_map = IdentityMap(self.cache_ttl, self.cache_size)
+        return self._identity_map
+
+    def expunge(self, obj: Any) -> None:
+        """Remove ``obj`` from the identity map."""
+        self.identity_map.expunge(obj)
+
+    def clear(self) -> None:
+        """Empty the identity map."""
+        self.identity_map.clear()
+
+    # -- requests --------------------------------------------------------------------------------
+
+    def request(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        files: Any = None,
+        content: Any = None,
+        headers: dict[str, str] | None = None,
+        timeout: TimeoutTypes | None = None,
+        stream: bool = False,
+        data: Any = None,
+    ) -> httpx2.Response:
+        """Send a request to ``service`` and return the answer; raise ``flame_hub.errors`` for failures.
+
+        ``path`` is relative to the service (``"nodes/ID"``); ``params`` is a list of
+        ``(key, value)`` pairs, sent in order. GET, HEAD and DELETE of one record are retried as
+        the Session's ``retries`` allow; other requests are sent once. A rejected token is
+        renewed and the request sent once more. With ``stream=True`` the body of a successful
+        answer is not read: read it and close the response.
+        """
+        if self._closed:
+            raise HubError("This Session is closed; create a new Session to send requests.")
+
+        method = method.upper()
+        url = self.build_url(service, path, params)
+        idempotent = method in ("GET", "HEAD") or (method == "DELETE" and _names_one_record(path))
+        rewind = remember_file_positions(files)
+        renewed = False
+
+        while True:
+            request_headers = dict(headers or {})
+            token = None
+            if self.auth is not None:
+                token = self.auth.access_token(self)
+                request_headers["Authorization"] = f"Bearer {token}"
+
+            response = self._transport.send(
+                method,
+                url,
+                idempotent=idempotent,
+                headers=request_headers,
+                json=json,
+                content=content,
+                files=files,
+                data=data,
+                timeout=timeout,
+                stream=stream,
+            )
+            if response.status_code < 400:
+                return response
+            if stream:
+                response.read()
+                response.close()
+
+            rejection = _token_rejection(response) if token is not None else None
+            if rejection is None or self.auth is None:
+                raise error_from_response(response)
+            if renewed:
+                raise error_from_response(response, message_prefix="The Hub rejected a freshly obtained token")
+
+            # The Hub refused the token before handling the request, so sending it again is safe.
+            self.auth.reject(token, rejection)  # type: ignore[arg-type]
+            renewed = True
+            rewind()
+
+    def request_json(self, service: str, method: str, path: str, **kwargs: Any) -> Any:
+        """Send a request like ``request()`` and return the parsed JSON body, or ``None`` when it is empty."""
+        response = self.request(service, method, path, **kwargs)
+        content = response.content
+        if not content.strip():
+            return None
+        try:
+            return jsonlib.loads(content)
+        except ValueError:
+            excerpt = " ".join(content[:120].decode("utf-8", "replace").split())
+            raise HubError(
+                f"{method.upper()} {response.url} answered {response.status_code} with a body that is not JSON: "
+                f"{excerpt!r}. Check that the Session's URL points at the Hub."
+            ) from None
+
+    def close(self) -> None:
+        """Close the connection pool; the Session cannot send requests afterwards."""
+        self._closed = True
+        self._transport.close()
+
+    # -- default session -------------------------------------------------------------------------
+
+    @contextmanager
+    def activate(self) -> Iterator[Session]:
+        """Make this Session the default one inside a ``with`` block, in the current thread or task."""
+        reset_token = _current_session.set(self)
+        try:
+            yield self
+        finally:
+            _current_session.reset(reset_token)
+
+
+def _names_one_record(path: str) -> bool:
+    """Return whether ``path`` addresses one record (``nodes/ID``) rather than a collection (``analysis-logs``)."""
+    segments = [segment for segment in path.split("?", 1)[0].split("/") if segment]
+    return len(segments) >= 2
+
+
+def _token_rejection(response: httpx2.Response) -> str | None:
+    """Return why ``response`` rejects the bearer token, or ``None`` when it is another error."""
+    if response.status_code == 401:
+        return "401 Unauthorized"
+    if response.status_code == 500:
+        try:
+            body = jsonlib.loads(response.content)
+        except ValueError:
+            return None
+        if isinstance(body, dict) and body.get("message") == _INACTIVE_JWT_MESSAGE:
+            return f"500 {_INACTIVE_JWT_MESSAGE}"
+    return None
+
+
+# -- the default Session ----------------------------------------------------------------------------
+
+_current_session: contextvars.ContextVar[Session | None] = contextvars.ContextVar("flame_hub_session", default=None)
+_global_session: Session | None = None
+_global_lock = threading.Lock()
+
+
+def set_default_session(session: Session | None) -> None:
+    """Make ``session`` the default Session of every thread that has not activated another one."""
+    global _global_session
+    with _global_lock:
+        _global_session = session
+
+
+def get_default_session() -> Session:
+    """Return the active Session: the one of ``session.activate()``, else the one of ``connect()``."""
+    session = _current_session.get()
+    if session is not None:
+        return session
+    session = _global_session
+    if session is None:
+        raise HubError(
+            "No default Session is set: call flame_hub.connect(url, auth=...) first, or pass a Session "
+            "with Model.objects.using(session)."
+        )
+    return session
+
+
+ENV_URL = "FLAME_HUB_URL"
+ENV_USERNAME = "FLAME_HUB_USERNAME"
+ENV_PASSWORD = "FLAME_HUB_PASSWORD"
+ENV_REALM = "FLAME_HUB_REALM"
+ENV_CLIENT_ID = "FLAME_HUB_CLIENT_ID"
+ENV_CLIENT_SECRET = "FLAME_HUB_CLIENT_SECRET"
+ENV_TOKEN = "FLAME_HUB_TOKEN"
+
+
+def _auth_from_environment() -> Auth:
+    """Build credentials from the environment: a token, else a client, else a user."""
+    env = os.environ
+    token = env.get(ENV_TOKEN)
+    if token:
+        return StaticAuth(token)
+
+    client_id, client_secret = env.get(ENV_CLIENT_ID), env.get(ENV_CLIENT_SECRET)
+    if client_id or client_secret:
+        if not (client_id and client_secret):
+            missing = ENV_CLIENT_SECRET if client_id else ENV_CLIENT_ID
+            raise ConfigurationError(
+                f"{missing} is not set: set both {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}, or pass auth= to connect()."
+            )
+        return ClientAuth(client_id, client_secret)
+
+    username, password = env.get(ENV_USERNAME), env.get(ENV_PASSWORD)
+    if username or password:
+        if not (username and password):
+            missing = ENV_PASSWORD if username else ENV_USERNAME
+            raise ConfigurationError(
+                f"{missing} is not set: set both {ENV_USERNAME} and {ENV_PASSWORD}, or pass auth= to connect()."
+            )
+        return PasswordAuth(username, password, realm=env.get(ENV_REALM) or None)
+
+    raise ConfigurationError(
+        f"No credentials for the Hub: pass auth= to connect(), or set {ENV_USERNAME} and {ENV_PASSWORD}, "
+        f"{ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}, or {ENV_TOKEN}."
+    )
+
+
+def connect(url: str | None = None, *, auth: Auth | None = None, **kwargs: Any) -> Session:
+    """Create a Session and make it the default one.
+
+    Omitted arguments come from the environment: ``FLAME_HUB_URL``; credentials from
+    ``FLAME_HUB_TOKEN``, else ``FLAME_HUB_CLIENT_ID``/``FLAME_HUB_CLIENT_SECRET``, else
+    ``FLAME_HUB_USERNAME``/``FLAME_HUB_PASSWORD`` (with ``FLAME_HUB_REALM``). Other keyword
+    arguments go to ``Session``.
+    """
+    service_urls_given = any(kwargs.get(name) for name in ("auth_url", "core_url", "storage_url"))
+    if url is None:
+        url = os.environ.get(ENV_URL) or None
+    if url is None and not service_urls_given:
+        raise ConfigurationError(f"No Hub URL: pass connect(url) or set {ENV_URL}.")
+    if auth is None:
+        auth = _auth_from_environment()
+
+    session = Session(url, auth=auth, **kwargs)
+    set_default_session(session)
+    return session

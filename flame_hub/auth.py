@@ -1,0 +1,357 @@
+"""Credentials for a Session: log in at the Hub's token endpoint and keep the access token fresh.
+
+``PasswordAuth`` logs in a user, ``ClientAuth`` an Authup client, ``RobotAuth`` a robot of Hubs
+older than Authup 1.0.0-beta.54, and ``StaticAuth`` sends a token obtained elsewhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import httpx2
+
+from .errors import AuthenticationError, ServerError, parse_error_body, retry_after_seconds
+
+if TYPE_CHECKING:
+    from ._session import Session
+
+__all__ = ["Auth", "ClientAuth", "PasswordAuth", "RobotAuth", "StaticAuth"]
+
+logger = logging.getLogger(__name__)
+
+# Seconds before expiry at which a token is renewed, at most. Short-lived tokens renew after
+# three quarters of their lifetime instead, so a 60 s token renews after 45 s.
+RENEWAL_MARGIN = 30.0
+# Seconds a throttled login waits when the Hub's 429 answer names no wait.
+THROTTLE_FALLBACK_WAIT = 5.0
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+
+# Codes and OAuth2 error names with which a Hub refuses a grant type it does not know.
+_UNSUPPORTED_GRANT = {"unsupported_grant_type", "unsupported_token_grant_type"}
+
+
+@dataclass(frozen=True)
+class _Token:
+    """An access token with the monotonic times at which to renew it and at which it expires."""
+
+    access_token: str
+    renew_at: float
+    expires_at: float
+
+
+def _renew_time(sent_at: float, lifetime: float) -> float:
+    margin = min(RENEWAL_MARGIN, lifetime / 4)
+    return sent_at + lifetime - margin
+
+
+class Auth:
+    """Base class of the credentials a Session sends; subclasses define the login grant.
+
+    ``base_url`` is the URL of the auth service (``https://hub.example/auth/``); ``None`` uses the
+    Session's. One instance keeps one token and renews it under a lock, so threads that share a
+    Session log in once.
+    """
+
+    kind = "anonymous"
+
+    def __init__(self, base_url: str | None = None) -> None:
+        self.base_url = None if base_url is None else base_url.rstrip("/") + "/"
+        self._lock = threading.Lock()
+        self._token: _Token | None = None
+        self._refresh_token: str | None = None
+        self._refresh_expires_at = float("inf")
+        self._throttled_until = 0.0
+
+    # -- what subclasses define --------------------------------------------------------------
+
+    def _grant_body(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _describe(self) -> str:
+        """Return who logs in, for messages (``user 'admin'``); never a secret."""
+        raise NotImplementedError
+
+    def _hint(self) -> str:
+        return "Check the credentials."
+
+    # -- used by Session -------------------------------------------------------------------------
+
+    def token_url(self, session: Session) -> str:
+        """Return the token endpoint URL, from ``base_url`` or else the Session's auth URL."""
+        base = self.base_url or session.service_url("auth")
+        return base + "token"
+
+    def access_token(self, session: Session) -> str:
+        """Return a valid access token, logging in or renewing first when it is missing or due."""
+        token = self._token
+        if token is not None and time.monotonic() < token.renew_at:
+            return token.access_token
+
+        with self._lock:
+            # Another thread may have renewed the token while this one waited for the lock.
+            token = self._token
+            if token is not None and time.monotonic() < token.renew_at:
+                return token.access_token
+            return self._renew(session)
+
+    def reject(self, access_token: str, reason: str) -> None:
+        """Forget ``access_token`` after the Hub rejected it, so the next request logs in again."""
+        with self._lock:
+            if self._token is not None and self._token.access_token == access_token:
+                logger.info("The Hub rejected the access token of %s (%s); renewing it.", self._describe(), reason)
+                self._token = None
+
+    def clear(self) -> None:
+        """Forget the access and refresh tokens."""
+        with self._lock:
+            self._token = None
+            self._refresh_token = None
+
+    # -- renewal ----------------------------------------------------------------------------------
+
+    def _renew(self, session: Session) -> str:
+        now = time.monotonic()
+        if now < self._throttled_until:
+            wait = self._throttled_until - now
+            raise AuthenticationError(
+                f"The Hub throttled the login of {self._describe()}; no new login is sent for {wait:.1f} s. "
+                "Retry after that time.",
+                status_code=429,
+                code="too_many_requests",
+                retry_after=wait,
+            )
+
+        if self._refresh_token is not None and now < self._refresh_expires_at:
+            refresh_body = {"grant_type": "refresh_token", "refresh_token": self._refresh_token}
+            try:
+                return self._login(session, refresh_body, "refresh_token")
+            except AuthenticationError as exc:
+                if exc.status_code == 429:
+                    raise
+                # Refresh tokens rotate and a replayed or revoked one is refused; log in once afresh.
+                logger.warning(
+                    "The Hub refused the refresh token of %s (%s); logging in again.", self._describe(), exc.code
+                )
+                self._refresh_token = None
+
+        return self._login(session, self._grant_body(), "login")
+
+    def _login(self, session: Session, body: dict[str, Any], purpose: str) -> str:
+        url = self.token_url(session)
+        sent_at = time.monotonic()
+        # Token requests are POSTs and never retried by the transport: the retry rules of the
+        # Session apply only to idempotent requests.
+        response = session._transport.send("POST", url, idempotent=False, json=body)
+        if response.status_code >= 400:
+            self._raise_for_token_error(response, url, purpose)
+
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict) or not isinstance(payload.get("access_token"), str):
+            raise AuthenticationError(
+                f"The token endpoint {url} answered {response.status_code} without an access_token for "
+                f"{self._describe()}; check that this URL is the Hub's auth service.",
+                status_code=response.status_code,
+                code="invalid_token_response",
+            )
+
+        lifetime = payload.get("expires_in")
+        if isinstance(lifetime, (int, float)) and not isinstance(lifetime, bool) and lifetime > 0:
+            token = _Token(payload["access_token"], _renew_time(sent_at, lifetime), sent_at + lifetime)
+        else:
+            # NOTE: without expires_in the token is kept until the Hub rejects it.
+            token = _Token(payload["access_token"], float("inf"), float("inf"))
+        self._token = token
+
+        refresh = payload.get("refresh_token")
+        if isinstance(refresh, str) and refresh:
+            # Authup rotates refresh tokens: only the newest one may be sent again.
+            self._refresh_token = refresh
+            refresh_lifetime = payload.get("refresh_token_expires_in")
+            if isinstance(refresh_lifetime, (int, float)) and not isinstance(refresh_lifetime, bool):
+                self._refresh_expires_at = _renew_time(sent_at, refresh_lifetime)
+            else:
+                self._refresh_expires_at = float("inf")
+        else:
+            self._refresh_token = None
+
+        logger.debug(
+            "Obtained an access token for %s by %s; it expires in %s s.", self._describe(), purpose, lifetime
+        )
+        return token.access_token
+
+    def _raise_for_token_error(self, response: httpx2.Response, url: str, purpose: str) -> None:
+        parsed = parse_error_body(response.status_code, response.content)
+        status = response.status_code
+        action = "Renewing the token" if purpose == "refresh_token" else "Login"
+
+        if status == 429:
+            body: Any = None
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            wait = retry_after_seconds(response, body)
+            self._throttled_until = time.monotonic() + (THROTTLE_FALLBACK_WAIT if wait is None else wait)
+            advice = f"retry after {wait:g} s" if wait is not None else "retry later"
+            raise AuthenticationError(
+                f"The Hub throttled the login of {self._describe()} at {url}: {parsed.message} [{status} "
+                f"{parsed.code}]; {advice}.",
+                status_code=status,
+                code=parsed.code,
+                retry_after=wait,
+                error=parsed.error,
+            )
+        if status >= 500:
+            raise ServerError(
+                f"The token endpoint {url} failed for {self._describe()}: {parsed.message}",
+                status_code=status,
+                code=parsed.code,
+                issues=parsed.issues,
+                error=parsed.error,
+            )
+        raise AuthenticationError(
+            f"{action} of {self._describe()} at {url} failed: {parsed.message} [{status} {parsed.code}]. "
+            f"{self._hint()}",
+            status_code=status,
+            code=parsed.code,
+            issues=parsed.issues,
+            error=parsed.error,
+        )
+
+
+class PasswordAuth(Auth):
+    """Log in a user with the password grant; renew with the rotating refresh token.
+
+    ``realm`` is a realm name or id; the Hub logs in to the master realm when it is omitted.
+    """
+
+    kind = "user"
+
+    def __init__(
+        self, username: str, password: str, base_url: str | None = None, *, realm: str | None = None
+    ) -> None:
+        super().__init__(base_url)
+        self.username = username
+        self._password = password
+        self.realm = realm
+
+    def _grant_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"grant_type": "password", "username": self.username, "password": self._password}
+        if self.realm is not None:
+            body["realm_id" if _UUID.match(self.realm) else "realm_name"] = self.realm
+        return body
+
+    def _describe(self) -> str:
+        if self.realm is None:
+            return f"user {self.username!r}"
+        return f"user {self.username!r} in realm {self.realm!r}"
+
+    def _hint(self) -> str:
+        return "Check the user name, password and realm."
+
+    def __repr__(self) -> str:
+        return f"PasswordAuth(username={self.username!r}, realm={self.realm!r}, base_url={self.base_url!r})"
+
+
+class ClientAuth(Auth):
+    """Log in an Authup client (a node or service account) with the client_credentials grant."""
+
+    kind = "client"
+
+    def __init__(self, client_id: str, client_secret: str, base_url: str | None = None) -> None:
+        super().__init__(base_url)
+        self.client_id = client_id
+        self._client_secret = client_secret
+
+    def _grant_body(self) -> dict[str, Any]:
+        return {"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self._client_secret}
+
+    def _describe(self) -> str:
+        return f"client {self.client_id!r}"
+
+    def _hint(self) -> str:
+        return "Check the client id and secret; node and analysis clients log in by id, not by name."
+
+    def __repr__(self) -> str:
+        return f"ClientAuth(client_id={self.client_id!r}, base_url={self.base_url!r})"
+
+
+class RobotAuth(Auth):
+    """Log in a robot with the robot_credentials grant of Hubs before Authup 1.0.0-beta.54.
+
+    Newer Hubs refuse this grant; use ``ClientAuth`` with a client id and secret there.
+    """
+
+    kind = "robot"
+
+    def __init__(self, robot_id: str, robot_secret: str, base_url: str | None = None) -> None:
+        super().__init__(base_url)
+        self.robot_id = robot_id
+        self._robot_secret = robot_secret
+
+    def _grant_body(self) -> dict[str, Any]:
+        return {"grant_type": "robot_credentials", "id": self.robot_id, "secret": self._robot_secret}
+
+    def _describe(self) -> str:
+        return f"robot {self.robot_id!r}"
+
+    def _raise_for_token_error(self, response: httpx2.Response, url: str, purpose: str) -> None:
+        parsed = parse_error_body(response.status_code, response.content)
+        if parsed.code in _UNSUPPORTED_GRANT or parsed.error in _UNSUPPORTED_GRANT:
+            raise AuthenticationError(
+                f"The Hub at {url} no longer supports robots: it refused the robot_credentials grant for "
+                f"{self._describe()} [{response.status_code} {parsed.code}]. Robots were removed in Authup "
+                "1.0.0-beta.54; log in with flame_hub.auth.ClientAuth(client_id, client_secret) instead.",
+                status_code=response.status_code,
+                code=parsed.code,
+                error=parsed.error,
+            )
+        super()._raise_for_token_error(response, url, purpose)
+
+    def __repr__(self) -> str:
+        return f"RobotAuth(robot_id={self.robot_id!r}, base_url={self.base_url!r})"
+
+
+class StaticAuth(Auth):
+    """Send an access token obtained elsewhere; it is never renewed.
+
+    When the Hub rejects the token, requests raise ``AuthenticationError`` instead of retrying.
+    """
+
+    kind = "token"
+
+    def __init__(self, token: str | None = None, *, access_token: str | None = None) -> None:
+        super().__init__(None)
+        if token is None:
+            token = access_token
+        elif access_token is not None:
+            raise TypeError("Pass the token once: StaticAuth(token) or StaticAuth(access_token=token).")
+        if not token:
+            raise TypeError("StaticAuth needs a non-empty access token.")
+        self._static_token = token
+
+    def access_token(self, session: Session) -> str:
+        return self._static_token
+
+    def reject(self, access_token: str, reason: str) -> None:
+        raise AuthenticationError(
+            f"The Hub rejected the access token given to StaticAuth ({reason}). StaticAuth cannot renew "
+            "a token: pass a new one, or use PasswordAuth or ClientAuth, which log in again by themselves.",
+            status_code=401,
+            code="invalid_token",
+        )
+
+    def _describe(self) -> str:
+        return "a static access token"
+
+    def __repr__(self) -> str:
+        return "StaticAuth(token=<hidden>)"
