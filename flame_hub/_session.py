@@ -36,7 +36,7 @@ SERVICES = ("auth", "core", "storage")
 LAZY_MODES = ("select", "raise")
 USER_AGENT = "flame-hub/0.1"
 
-# The message of the 500 answer with which the Hub's core and storage services reject an
+# The message of the 500 response with which the Hub's core and storage services reject an
 # expired, revoked or unknown bearer token (they pass Authup's verifier error through).
 _INACTIVE_JWT_MESSAGE = "The JWT is not active."
 
@@ -199,13 +199,13 @@ class Session:
         stream: bool = False,
         data: Any = None,
     ) -> httpx2.Response:
-        """Send a request to ``service`` and return the answer; raise ``flame_hub.errors`` for failures.
+        """Send a request to ``service`` and return the response; raise ``flame_hub.errors`` for failures.
 
         ``path`` is relative to the service (``"nodes/ID"``); ``params`` is a list of
         ``(key, value)`` pairs, sent in order. GET, HEAD and DELETE of one record are retried as
         the Session's ``retries`` allow; other requests are sent once. A rejected token is
         renewed and the request sent once more. With ``stream=True`` the body of a successful
-        answer is not read: read it and close the response.
+        response is not read: read it and close the response.
         """
         if self._closed:
             raise HubError("This Session is closed; create a new Session to send requests.")
@@ -263,7 +263,7 @@ class Session:
         except ValueError:
             excerpt = " ".join(content[:120].decode("utf-8", "replace").split())
             raise HubError(
-                f"{method.upper()} {response.url} answered {response.status_code} with a body that is not JSON: "
+                f"{method.upper()} {response.url} returned {response.status_code} with a body that is not JSON: "
                 f"{excerpt!r}. Check that the Session's URL points at the Hub."
             ) from None
 

@@ -18,7 +18,7 @@ from .errors import ConfigurationError, Timeout, TransportError, retry_after_sec
 logger = logging.getLogger(__name__)
 
 # Default timeouts in seconds. Connecting should be quick on any network that reaches the Hub;
-# reads get longer because list and upload answers can take a while on a busy Hub.
+# reads get longer because list and upload responses can take a while on a busy Hub.
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 30.0
 DEFAULT_WRITE_TIMEOUT = 30.0
@@ -34,7 +34,7 @@ TimeoutTypes = float | int | tuple[float, float] | httpx2.Timeout | None
 
 @dataclass(frozen=True)
 class Retry:
-    """How a Session retries idempotent requests.
+    """Retry rules of a Session for idempotent requests.
 
     ``total`` is the number of retries after the first attempt. The wait before retry ``n``
     (1-based) is ``backoff_factor * 2 ** (n - 1)`` seconds, capped at ``backoff_max``, scaled by a
@@ -180,7 +180,7 @@ class Transport:
         timeout: TimeoutTypes | None = None,
         stream: bool = False,
     ) -> httpx2.Response:
-        """Send one request and return the answer of any status; raise ``TransportError`` or ``Timeout``.
+        """Send one request and return the response of any status; raise ``TransportError`` or ``Timeout``.
 
         ``idempotent`` allows retries on connection failures, timeouts and the statuses of ``retry``.
         """
@@ -254,7 +254,7 @@ class Transport:
 
 
 def _advised_wait(response: httpx2.Response, stream: bool) -> float | None:
-    """Return the wait a retryable answer advises through ``Retry-After`` or a ``retryAfter`` body field."""
+    """Return the wait a retryable response advises through ``Retry-After`` or a ``retryAfter`` body field."""
     if stream:
         response.read()
     body: Any = None
@@ -273,7 +273,7 @@ def _describe_timeout(exc: httpx2.TimeoutException, timeout: httpx2.Timeout) -> 
         return f"sending the request body timed out after {timeout.write} s"
     if isinstance(exc, httpx2.PoolTimeout):
         return f"waiting for a free connection timed out after {timeout.pool} s"
-    return f"waiting for the answer timed out after {timeout.read} s"
+    return f"waiting for the response timed out after {timeout.read} s"
 
 
 def _timeout_message(method: str, url: str, reason: str, idempotent: bool) -> str:

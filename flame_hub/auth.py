@@ -27,12 +27,12 @@ logger = logging.getLogger(__name__)
 # Seconds before expiry at which a token is renewed, at most. Short-lived tokens renew after
 # three quarters of their lifetime instead, so a 60 s token renews after 45 s.
 RENEWAL_MARGIN = 30.0
-# Seconds a throttled login waits when the Hub's 429 answer names no wait.
+# Seconds a throttled login waits when the Hub's 429 response names no wait.
 THROTTLE_FALLBACK_WAIT = 5.0
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
-# Codes and OAuth2 error names with which a Hub refuses a grant type it does not know.
+# Codes and OAuth2 error names with which a Hub rejects a grant type it does not know.
 _UNSUPPORTED_GRANT = {"unsupported_grant_type", "unsupported_token_grant_type"}
 
 
@@ -134,9 +134,9 @@ class Auth:
             except AuthenticationError as exc:
                 if exc.status_code == 429:
                     raise
-                # Refresh tokens rotate and a replayed or revoked one is refused; log in once afresh.
+                # Refresh tokens rotate, so a replayed or revoked one is rejected. Log in once afresh.
                 logger.warning(
-                    "The Hub refused the refresh token of %s (%s); logging in again.", self._describe(), exc.code
+                    "The Hub rejected the refresh token of %s (%s); logging in again.", self._describe(), exc.code
                 )
                 self._refresh_token = None
 
@@ -157,7 +157,7 @@ class Auth:
             payload = None
         if not isinstance(payload, dict) or not isinstance(payload.get("access_token"), str):
             raise AuthenticationError(
-                f"The token endpoint {url} answered {response.status_code} without an access_token for "
+                f"The token endpoint {url} returned {response.status_code} without an access_token for "
                 f"{self._describe()}; check that this URL is the Hub's auth service.",
                 status_code=response.status_code,
                 code="invalid_token_response",
@@ -218,9 +218,11 @@ class Auth:
                 issues=parsed.issues,
                 error=parsed.error,
             )
+        hint = self._hint()
+        if status in (404, 405):
+            hint = f"Check that {url} is the token endpoint of the Hub's auth service (base_url or auth_url)."
         raise AuthenticationError(
-            f"{action} of {self._describe()} at {url} failed: {parsed.message} [{status} {parsed.code}]. "
-            f"{self._hint()}",
+            f"{action} of {self._describe()} at {url} failed: {parsed.message} [{status} {parsed.code}]. {hint}",
             status_code=status,
             code=parsed.code,
             issues=parsed.issues,
@@ -288,7 +290,7 @@ class ClientAuth(Auth):
 class RobotAuth(Auth):
     """Log in a robot with the robot_credentials grant of Hubs before Authup 1.0.0-beta.54.
 
-    Newer Hubs refuse this grant; use ``ClientAuth`` with a client id and secret there.
+    Newer Hubs reject this grant; use ``ClientAuth`` with a client id and secret there.
     """
 
     kind = "robot"
@@ -308,7 +310,7 @@ class RobotAuth(Auth):
         parsed = parse_error_body(response.status_code, response.content)
         if parsed.code in _UNSUPPORTED_GRANT or parsed.error in _UNSUPPORTED_GRANT:
             raise AuthenticationError(
-                f"The Hub at {url} no longer supports robots: it refused the robot_credentials grant for "
+                f"The Hub at {url} no longer supports robots: it rejected the robot_credentials grant for "
                 f"{self._describe()} [{response.status_code} {parsed.code}]. Robots were removed in Authup "
                 "1.0.0-beta.54; log in with flame_hub.auth.ClientAuth(client_id, client_secret) instead.",
                 status_code=response.status_code,

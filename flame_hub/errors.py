@@ -44,7 +44,7 @@ class ConfigurationError(HubError, ValueError):
 
 @dataclass(frozen=True)
 class ErrorResponse:
-    """The parsed error body of a Hub or Authup answer.
+    """The parsed error body of a Hub or Authup response.
 
     ``issues`` holds the validation issues as sent (dicts with ``path``, ``message``, ``code``).
     ``error`` is the OAuth2 error name that Authup adds to token endpoint errors.
@@ -58,10 +58,10 @@ class ErrorResponse:
 
 
 class HubAPIError(HubError):
-    """The Hub answered with an error status (4xx or 5xx).
+    """The Hub returned an error status (4xx or 5xx).
 
     ``request`` and ``response`` are the httpx2 objects of the failed exchange; they are
-    ``None`` when the error was not built from an HTTP answer.
+    ``None`` when the error was not built from an HTTP response.
     """
 
     default_status: int | None = None
@@ -151,9 +151,9 @@ class ServerError(HubAPIError):
 
 
 class AuthenticationError(HubAPIError):
-    """Logging in or renewing a token failed; the message says which credentials and why.
+    """Logging in or renewing a token failed; the message names the credentials and the reason.
 
-    ``status_code`` and ``code`` are those of the token endpoint's answer when there was one.
+    ``status_code`` and ``code`` are those of the token endpoint's response when there was one.
     ``request`` and ``response`` are left ``None`` because the token request carries secrets.
     """
 
@@ -162,7 +162,7 @@ class AuthenticationError(HubAPIError):
         super().__init__(message, **kwargs)
 
     def _render(self) -> str:
-        # The message already names the credentials and the Hub's answer.
+        # The message already names the credentials and the Hub's response.
         return self.message
 
 
@@ -180,7 +180,7 @@ class TransportError(HubError):
 
 
 class Timeout(TransportError):
-    """The request timed out while connecting, sending, waiting for or reading the answer."""
+    """The request timed out while connecting, sending, waiting for or reading the response."""
 
 
 _STATUS_CLASSES: dict[int, type[HubAPIError]] = {
@@ -260,7 +260,7 @@ def parse_error_body(status_code: int, content: bytes) -> ErrorResponse:
 
 
 def _describe_body(status_code: int, content: bytes) -> str:
-    """Return a message for an error answer whose body has no usable message."""
+    """Return a message for an error response whose body has no usable message."""
     try:
         phrase = httpx2.codes(status_code).phrase
     except ValueError:
@@ -298,7 +298,7 @@ def retry_after_seconds(response: httpx2.Response, body: Any = None) -> float | 
 
 
 def error_from_response(response: httpx2.Response, *, message_prefix: str | None = None) -> HubAPIError:
-    """Build the exception for an error answer: the subclass follows the status code."""
+    """Build the exception for an error response: the subclass follows the status code."""
     status = response.status_code
     content = response.content
     parsed = parse_error_body(status, content)
