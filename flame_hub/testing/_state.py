@@ -32,6 +32,8 @@ AUTH_TABLES = (
     "auth.client_permissions",
     "auth.client_roles",
     "auth.robots",
+    "auth.robot_permissions",
+    "auth.robot_roles",
 )
 
 
@@ -76,6 +78,9 @@ class TokenRecord:
     client_id: str | None = None
     consumed: bool = False
     revoked: bool = False
+    # Wall-clock issue and expiry times (seconds since the epoch) for introspection's iat and exp.
+    issued_at: float = field(default_factory=time.time)
+    lifetime: float = 0.0
 
     @property
     def active(self) -> bool:
@@ -132,9 +137,16 @@ class HubState:
             expires_at=time.monotonic() + lifetime,
             family=family or new_id(),
             client_id=client_id,
+            lifetime=lifetime,
         )
         self.tokens[record.token] = record
         return record
+
+    def revoke_identity(self, kind: str, identity_id: str) -> None:
+        """Revoke every token issued to one user, client or robot (after it was deleted or deactivated)."""
+        for record in self.tokens.values():
+            if record.identity.kind == kind and record.identity.id == identity_id:
+                record.revoked = True
 
     def revoke_family(self, family: str) -> None:
         """Revoke every access and refresh token that belongs to one login."""
@@ -185,6 +197,8 @@ class HubState:
             direct, via_roles, owner_key = "auth.user_permissions", "auth.user_roles", "userId"
         elif identity.kind == "client":
             direct, via_roles, owner_key = "auth.client_permissions", "auth.client_roles", "clientId"
+        elif identity.kind == "robot":
+            direct, via_roles, owner_key = "auth.robot_permissions", "auth.robot_roles", "robotId"
         else:
             return set()
 
