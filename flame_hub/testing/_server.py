@@ -276,6 +276,39 @@ class FakeHub:
             self.requests.clear()
             self._faults.clear()
 
+    # -- identities for tests -----------------------------------------------------------------
+
+    def create_realm(self, name: str) -> dict[str, Any]:
+        """Create a realm called ``name`` and return a copy of its record."""
+        from ._auth import create_realm
+
+        return self.run_in_loop(lambda: create_realm(self.state, name))
+
+    def create_user(
+        self, name: str, password: str, *, realm: str = "master", permissions: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """Create a user of ``realm`` (name or id) who holds ``permissions``; return a copy of its record.
+
+        The user logs in with the password grant; give ``realm_name`` for a realm other than master.
+        """
+        from ._auth import create_user
+
+        return self.run_in_loop(lambda: create_user(self.state, name, password, realm=realm, permissions=permissions))
+
+    def create_client(
+        self, name: str, secret: str | None, *, realm: str = "master", permissions: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """Create a client of ``realm`` that logs in with ``secret`` (generated when ``None``); return its record."""
+        from ._auth import create_client
+
+        return self.run_in_loop(lambda: create_client(self.state, name, secret, realm=realm, permissions=permissions))
+
+    def issue_admin_token(self) -> str:
+        """Return a new access token of the seeded admin user, without a round trip to the token endpoint."""
+        from ._auth import issue_admin_token
+
+        return self.run_in_loop(lambda: issue_admin_token(self.state))
+
     # -- addresses ---------------------------------------------------------------------------
 
     @property
