@@ -1,0 +1,116 @@
+"""The identity map: one Python object per (model, id) and session, plus a short-lived cache of loaded objects."""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from cachetools import TTLCache
+
+if TYPE_CHECKING:
+    from flame_hub.models._base import Model
+
+__all__ = ["IdentityMap"]
+
+_Key = tuple[type, str]
+
+
+class IdentityMap:
+    """Map (model class, id) to the one object a session uses for that record.
+
+    Objects are held weakly, so the map alone never keeps a record alive. A bounded ``TTLCache``
+    holds strong references to recently loaded objects for ``ttl`` seconds, which lets
+    ``get(id=...)`` skip the request while the object is fresh. ``ttl=0`` disables that cache.
+    """
+
+    def __init__(self, ttl: float, maxsize: int) -> None:
+        if ttl < 0:
+            raise ValueError(f"cache_ttl must be 0 or more seconds, got {ttl!r}.")
+        if maxsize < 0:
+            raise ValueError(f"cache_size must be 0 or more objects, got {maxsize!r}.")
+
+        self.ttl = float(ttl)
+        self.maxsize = int(maxsize)
+        self._lock = threading.RLock()
+        self._objects: weakref.WeakValueDictionary[_Key, Model] = weakref.WeakValueDictionary()
+        self._cache: TTLCache[_Key, Model] | None = None
+        if self.ttl > 0 and self.maxsize > 0:
+            self._cache = TTLCache(maxsize=self.maxsize, ttl=self.ttl, timer=time.monotonic)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._objects)
+
+    def __contains__(self, obj: object) -> bool:
+        key = _key_of(obj)
+        if key is None:
+            return False
+        with self._lock:
+            return self._objects.get(key) is obj
+
+    def get(self, model_cls: type[Model], id: Any) -> Model | None:
+        """Return the object held for ``(model_cls, id)``, or ``None``."""
+        if id is None:
+            return None
+        with self._lock:
+            return self._objects.get((model_cls, str(id)))
+
+    def is_fresh(self, obj: Model) -> bool:
+        """Return whether ``obj`` was loaded within the last ``ttl`` seconds."""
+        key = _key_of(obj)
+        if key is None or self._cache is None:
+            return False
+        with self._lock:
+            return self._cache.get(key) is obj
+
+    def add(self, obj: Model) -> Model:
+        """Register ``obj`` and return the canonical object for its id.
+
+        When another object already holds that id, that object is returned and ``obj`` is not
+        registered; callers merge the new data into the returned object.
+        """
+        key = _key_of(obj)
+        if key is None:
+            return obj
+
+        with self._lock:
+            existing = self._objects.get(key)
+            if existing is not None and existing is not obj:
+                return existing
+            self._objects[key] = obj
+            return obj
+
+    def touch(self, obj: Model) -> None:
+        """Mark ``obj`` as just loaded from the Hub, keeping it alive for ``ttl`` seconds."""
+        key = _key_of(obj)
+        if key is None or self._cache is None:
+            return
+        with self._lock:
+            self._cache[key] = obj
+
+    def expunge(self, obj: Model) -> None:
+        """Forget ``obj``; a later load of the same id creates a new object."""
+        key = _key_of(obj)
+        if key is None:
+            return
+        with self._lock:
+            if self._objects.get(key) is obj:
+                del self._objects[key]
+            if self._cache is not None and self._cache.get(key) is obj:
+                del self._cache[key]
+
+    def clear(self) -> None:
+        """Forget every object."""
+        with self._lock:
+            self._objects.clear()
+            if self._cache is not None:
+                self._cache.clear()
+
+
+def _key_of(obj: object) -> _Key | None:
+    id_value = getattr(obj, "id", None)
+    if id_value is None:
+        return None
+    return (type(obj), str(id_value))

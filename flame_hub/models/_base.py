@@ -1,0 +1,852 @@
+"""The base ``Model``: one declaration per Hub resource drives paths, allowed queries, dirty tracking and relations.
+
+A resource is a pydantic model with snake_case attributes (camelCase on the wire) and an inner
+``class Meta`` that is turned into ``Model._meta`` (a ``ResourceMeta``) when the class is created.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import copy
+import datetime as dt
+import logging
+import threading
+import types
+import typing
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PrivateAttr
+
+from flame_hub import errors
+from flame_hub._lookups import check_id, to_camel
+from flame_hub.types import (
+    AnalysisBucketType,
+    ApprovalStatus,
+    ClientAuthMethod,
+    LogChannel,
+    LogLevel,
+    NodeType,
+    ProcessStatus,
+    RealmScope,
+    RegistryProjectType,
+)
+
+if TYPE_CHECKING:
+    from flame_hub._queryset import Manager
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "OPERATIONS",
+    "IgnoredFieldWarning",
+    "Model",
+    "Relation",
+    "RelationNotLoaded",
+    "ResourceMeta",
+    "Reverse",
+    "UnknownEnumValueWarning",
+    "UnsupportedOperation",
+    "get_model",
+]
+
+OPERATIONS = frozenset({"list", "get", "create", "update", "delete"})
+
+# Set while a Hub response is parsed: pydantic calls the model's own __init__ during
+# validation, and there the caller's checks (server-set fields, enum values, lengths) must not
+# run, because a newer Hub may send values this library does not know yet.
+_parsing_hub_data: contextvars.ContextVar[bool] = contextvars.ContextVar("_parsing_hub_data", default=False)
+
+_registry: dict[str, type[Model]] = {}
+_registry_lock = threading.Lock()
+
+
+class UnsupportedOperation(errors.HubError, TypeError):
+    """The Hub has no route for this operation on this resource (for example ``save()`` on a read-only one)."""
+
+
+class RelationNotLoaded(errors.HubError, AttributeError):
+    """A relation was accessed in a ``lazy="raise"`` session before it was loaded."""
+
+
+class UnknownEnumValueWarning(UserWarning):
+    """The Hub sent an enum value this library does not know; it is kept as a plain string."""
+
+
+class IgnoredFieldWarning(UserWarning):
+    """The Hub answered an update with a different value than the one sent, so it ignored or changed it."""
+
+
+class _Missing:
+    """Marker for "no value loaded", distinct from a loaded ``None``."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+def get_model(name: str) -> type[Model]:
+    """Return the model class called ``name`` (as in ``"Node"``)."""
+    try:
+        return _registry[name]
+    except KeyError:
+        raise LookupError(f"No model named {name!r}; known models: {', '.join(sorted(_registry))}.") from None
+
+
+# --- enum fields -------------------------------------------------------------------------------
+
+
+class _LenientEnum:
+    """Before-validator that turns known values into ``enum_cls`` members and keeps unknown ones as strings."""
+
+    def __init__(self, enum_cls: type[Enum]) -> None:
+        self.enum_cls = enum_cls
+
+    def __call__(self, value: Any) -> Any:
+        if value is None or isinstance(value, self.enum_cls):
+            return value
+        try:
+            return self.enum_cls(value)
+        except ValueError:
+            warnings.warn(
+                f"Unknown {self.enum_cls.__name__} value {value!r} from the Hub; it is kept as a string.",
+                UnknownEnumValueWarning,
+                stacklevel=2,
+            )
+            return value
+
+
+# Annotations of optional enum fields: known values become members, unknown ones stay strings.
+NodeTypeValue = Annotated[Union[NodeType, str, None], BeforeValidator(_LenientEnum(NodeType))]  # noqa: UP007
+ProcessStatusValue = Annotated[Union[ProcessStatus, str, None], BeforeValidator(_LenientEnum(ProcessStatus))]  # noqa: UP007
+ApprovalStatusValue = Annotated[Union[ApprovalStatus, str, None], BeforeValidator(_LenientEnum(ApprovalStatus))]  # noqa: UP007
+AnalysisBucketTypeValue = Annotated[
+    Union[AnalysisBucketType, str, None], BeforeValidator(_LenientEnum(AnalysisBucketType))  # noqa: UP007
+]
+RegistryProjectTypeValue = Annotated[
+    Union[RegistryProjectType, str, None], BeforeValidator(_LenientEnum(RegistryProjectType))  # noqa: UP007
+]
+RealmScopeValue = Annotated[Union[RealmScope, str, None], BeforeValidator(_LenientEnum(RealmScope))]  # noqa: UP007
+ClientAuthMethodValue = Annotated[
+    Union[ClientAuthMethod, str, None], BeforeValidator(_LenientEnum(ClientAuthMethod))  # noqa: UP007
+]
+LogLevelValue = Annotated[Union[LogLevel, str, None], BeforeValidator(_LenientEnum(LogLevel))]  # noqa: UP007
+LogChannelValue = Annotated[Union[LogChannel, str, None], BeforeValidator(_LenientEnum(LogChannel))]  # noqa: UP007
+
+
+# --- declarations ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResourceMeta:
+    """The declaration of one Hub resource, built from a model's inner ``class Meta``.
+
+    Field names are snake_case; ``wire_name()`` gives the camelCase name the Hub uses.
+    ``operations`` lists the routes that exist (``list``, ``get``, ``create``, ``update``,
+    ``delete``). ``create_only`` fields are sent on create only, ``updatable`` ones on create and
+    update; every other declared field is set by the server. ``hidden`` fields are only returned
+    when requested with ``fields("+name")``; ``secret`` fields never appear in ``repr()``.
+    """
+
+    model: type[Model]
+    service: str
+    path: str
+    singular: str
+    plural: str
+    operations: frozenset[str]
+    create_only: frozenset[str]
+    updatable: frozenset[str]
+    required: frozenset[str]
+    hidden: frozenset[str]
+    secret: frozenset[str]
+    filters: frozenset[str]
+    sorts: tuple[str, ...]
+    includes: tuple[str, ...]
+    required_filters: tuple[str, ...]
+    limits: Mapping[str, tuple[int, int]]
+    enums: Mapping[str, type[Enum]]
+    kinds: Mapping[str, str]
+    repr_fields: tuple[str, ...]
+    relations: Mapping[str, Relation] = field(default_factory=dict)
+    reverse: Mapping[str, Reverse] = field(default_factory=dict)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """Names of every declared attribute."""
+        return tuple(self.model.model_fields)
+
+    @property
+    def server_set(self) -> frozenset[str]:
+        """Fields the server sets; sending them has no effect."""
+        return frozenset(self.fields) - self.create_only - self.updatable
+
+    @property
+    def writable_on_create(self) -> frozenset[str]:
+        return self.create_only | self.updatable
+
+    def wire_name(self, name: str) -> str:
+        """Return the camelCase name of field or relation ``name`` on the wire."""
+        info = self.model.model_fields.get(name)
+        if info is not None and info.alias:
+            return info.alias
+        return to_camel(name)
+
+    def supports(self, operation: str) -> bool:
+        return operation in self.operations
+
+    def require(self, operation: str) -> None:
+        """Raise ``UnsupportedOperation`` unless the Hub has a route for ``operation``."""
+        if operation not in self.operations:
+            have = ", ".join(sorted(self.operations)) or "none"
+            raise UnsupportedOperation(
+                f"The Hub does not support {operation!r} for {self.model.__name__} ({self.plural}); "
+                f"supported operations: {have}."
+            )
+
+
+class Relation:
+    """A forward relation: the object whose id is stored in ``field`` (``Node.realm`` via ``realm_id``).
+
+    Access loads the related object on first use through the session's identity map, unless the
+    response embedded it (``include`` or the Hub's own embedding). Assigning an object or an id
+    sets ``field``.
+    """
+
+    def __init__(self, field: str, target: str, *, service: str | None = None) -> None:
+        self.field = field
+        self.target_name = target
+        self.service = service
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Relation({self.name!r} -> {self.target_name} via {self.field!r})"
+
+    @property
+    def target(self) -> type[Model]:
+        return get_model(self.target_name)
+
+    @property
+    def wire_name(self) -> str:
+        return to_camel(self.name)
+
+    def __get__(self, instance: Model | None, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        return instance._load_relation(self)
+
+    def __set__(self, instance: Model, value: Any) -> None:
+        instance._set_relation(self, value)
+
+
+class Reverse:
+    """A reverse relation: a ``QuerySet`` of ``target`` rows whose ``field`` is this object's id."""
+
+    def __init__(self, target: str, field: str) -> None:
+        self.target_name = target
+        self.field = field
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Reverse({self.name!r} -> {self.target_name}.{self.field})"
+
+    @property
+    def target(self) -> type[Model]:
+        return get_model(self.target_name)
+
+    def __get__(self, instance: Model | None, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        if instance.id is None:
+            raise ValueError(f"{type(instance).__name__}.{self.name} needs a saved object; call save() first.")
+
+        queryset = self.target.objects.filter(**{self.field: instance.id})
+        session = instance._session
+        return queryset.using(session) if session is not None else queryset
+
+    def __set__(self, instance: Model, value: Any) -> None:
+        raise AttributeError(
+            f"{type(instance).__name__}.{self.name} is a query of {self.target_name} rows; "
+            f"set {self.target_name}.{self.field} on each row instead."
+        )
+
+
+def _strip_optional(annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin is Union or origin is types.UnionType:
+        args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        if len(args) == 1:
+            return _strip_optional(args[0])
+        return Union[tuple(args)]  # noqa: UP007
+    if origin is typing.Annotated:
+        return _strip_optional(typing.get_args(annotation)[0])
+    return annotation
+
+
+def _field_kind(name: str, annotation: Any, text_ids: frozenset[str]) -> str:
+    if (name == "id" or name.endswith("_id")) and name not in text_ids:
+        return "uuid"
+    base = _strip_optional(annotation)
+    if base is bool:
+        return "bool"
+    if base is int:
+        return "int"
+    if base is dt.datetime:
+        return "datetime"
+    if base is str:
+        return "str"
+    return "other"
+
+
+def _build_meta(cls: type[Model]) -> ResourceMeta:
+    declared = cls.__dict__.get("Meta")
+    if declared is None:
+        raise TypeError(f"{cls.__name__} needs an inner 'class Meta' declaring its service and path.")
+
+    def option(name: str, default: Any = ()) -> Any:
+        return getattr(declared, name, default)
+
+    field_names = set(cls.model_fields)
+    relations = {name: value for name, value in _class_attributes(cls) if isinstance(value, Relation)}
+    reverse = {name: value for name, value in _class_attributes(cls) if isinstance(value, Reverse)}
+
+    enums: dict[str, type[Enum]] = {}
+    for name, info in cls.model_fields.items():
+        for item in info.metadata:
+            func = getattr(item, "func", None)
+            if isinstance(func, _LenientEnum):
+                enums[name] = func.enum_cls
+
+    text_ids = frozenset(option("text_ids"))
+    kinds = {name: _field_kind(name, info.annotation, text_ids) for name, info in cls.model_fields.items()}
+    for name in enums:
+        kinds[name] = "enum"
+
+    meta = ResourceMeta(
+        model=cls,
+        service=option("service", ""),
+        path=option("path", ""),
+        singular=option("singular", ""),
+        plural=option("plural", ""),
+        operations=frozenset(option("operations", OPERATIONS)),
+        create_only=frozenset(option("create_only")),
+        updatable=frozenset(option("updatable")),
+        required=frozenset(option("required")),
+        hidden=frozenset(option("hidden")),
+        secret=frozenset(option("secret")),
+        filters=frozenset(option("filters")),
+        sorts=tuple(option("sorts")),
+        includes=tuple(option("includes")),
+        required_filters=tuple(option("required_filters")),
+        limits=dict(option("limits", {})),
+        enums=enums,
+        kinds=kinds,
+        repr_fields=tuple(option("repr_fields", ("id", "name"))),
+        relations=relations,
+        reverse=reverse,
+    )
+
+    unknown = (
+        (meta.create_only | meta.updatable | meta.hidden | meta.secret | meta.filters | set(meta.limits))
+        | set(meta.sorts)
+        | set(meta.required_filters)
+    ) - field_names
+    if unknown:
+        raise TypeError(f"{cls.__name__}.Meta names fields that are not declared: {', '.join(sorted(unknown))}.")
+    missing_includes = set(meta.includes) - set(relations)
+    if missing_includes:
+        raise TypeError(f"{cls.__name__}.Meta includes relations that are not declared: {sorted(missing_includes)}.")
+    if meta.operations - OPERATIONS:
+        raise TypeError(f"{cls.__name__}.Meta has unknown operations: {sorted(meta.operations - OPERATIONS)}.")
+    return meta
+
+
+def _class_attributes(cls: type) -> list[tuple[str, Any]]:
+    seen: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        seen.update(vars(klass))
+    return list(seen.items())
+
+
+# --- the model -----------------------------------------------------------------------------------
+
+
+class Model(BaseModel):
+    """Base class of every Hub resource: an active record bound to a session.
+
+    Create with ``Node(name=..., realm=realm).save()``, query with ``Node.objects``. Attributes are
+    validated on assignment; setting a name that is not a field raises ``AttributeError``.
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="allow",
+        validate_assignment=True,
+        ignored_types=(Relation, Reverse),
+        protected_namespaces=(),
+    )
+
+    _meta: ClassVar[ResourceMeta]
+    objects: ClassVar[Manager[Any]]
+    DoesNotExist: ClassVar[type[errors.ObjectDoesNotExist]]
+    MultipleObjectsReturned: ClassVar[type[errors.MultipleObjectsReturned]]
+
+    id: str | None = None
+
+    _session: Any = PrivateAttr(default=None)
+    _snapshot: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _related: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _user_set: set[str] = PrivateAttr(default_factory=set)
+    _persisted: bool = PrivateAttr(default=False)
+    _deleted: bool = PrivateAttr(default=False)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "Meta" not in cls.__dict__:
+            return
+
+        from flame_hub._queryset import Manager
+
+        cls._meta = _build_meta(cls)
+        cls.DoesNotExist = type(
+            "DoesNotExist",
+            (errors.ObjectDoesNotExist,),
+            {"__module__": cls.__module__, "__qualname__": f"{cls.__qualname__}.DoesNotExist"},
+        )
+        cls.MultipleObjectsReturned = type(
+            "MultipleObjectsReturned",
+            (errors.MultipleObjectsReturned,),
+            {"__module__": cls.__module__, "__qualname__": f"{cls.__qualname__}.MultipleObjectsReturned"},
+        )
+        manager_cls = getattr(cls.Meta, "manager", Manager)  # type: ignore[attr-defined]
+        cls.objects = manager_cls(cls)
+        with _registry_lock:
+            _registry[cls.__name__] = cls
+
+    def __init__(self, **data: Any) -> None:
+        if _parsing_hub_data.get():
+            super().__init__(**data)
+            return
+
+        meta = self._meta
+        relation_values = {name: data.pop(name) for name in list(data) if name in meta.relations}
+
+        for name, value in data.items():
+            if name not in type(self).model_fields:
+                raise AttributeError(self._unknown_field_message(name))
+            self._check_user_value(name, value)
+
+        super().__init__(**data)
+        self._user_set = set(data)
+        for name, value in relation_values.items():
+            self._set_relation(meta.relations[name], value)
+
+    # --- magic methods ---------------------------------------------------------------------------
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):
+            super().__setattr__(name, value)
+            return
+
+        cls = type(self)
+        descriptor = getattr(cls, name, None)
+        if isinstance(descriptor, (Relation, Reverse)):
+            descriptor.__set__(self, value)
+            return
+        if name not in cls.model_fields:
+            raise AttributeError(self._unknown_field_message(name))
+
+        self._check_user_value(name, value)
+        super().__setattr__(name, value)
+        self._user_set.add(name)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Model):
+            return NotImplemented
+        if self is other:
+            return True
+        return type(self) is type(other) and self.id is not None and self.id == other.id
+
+    def __hash__(self) -> int:
+        if self.id is None:
+            raise TypeError(f"An unsaved {type(self).__name__} has no id and cannot be hashed; save() it first.")
+        return hash((type(self), self.id))
+
+    def __repr__(self) -> str:
+        meta = self._meta
+        parts = []
+        for name in meta.repr_fields:
+            if name in type(self).model_fields and name not in meta.secret:
+                value = self.__dict__.get(name)
+                if value is not None:
+                    parts.append(f"{name}={_short(value)}")
+        if self._deleted:
+            parts.append("(deleted)")
+        elif not self._persisted:
+            parts.append("(unsaved)")
+        else:
+            dirty = self.changed_fields()
+            if dirty:
+                parts.append(f"(modified: {', '.join(dirty)})")
+        return f"<{type(self).__name__} {' '.join(parts)}>" if parts else f"<{type(self).__name__}>"
+
+    __str__ = __repr__
+
+    def __repr_args__(self) -> Any:
+        # Used by rich and devtools; secrets and unknown extra fields (the Hub sends password
+        # hashes as extras) stay out.
+        secret = self._meta.secret
+        for name in type(self).model_fields:
+            if name not in secret:
+                yield name, self.__dict__.get(name)
+
+    # --- methods that send requests --------------------------------------------------------------
+
+    def save(self, *, update_fields: Iterable[str] | None = None, using: Any = None) -> None:
+        """Create the record (POST, 201) or send the changed fields as an update (POST ``{path}/{id}``, 202).
+
+        ``update_fields`` limits an update to those fields (sent even when unchanged). When the
+        request fails the object keeps its unsaved changes.
+        """
+        meta = self._meta
+        if self._deleted:
+            raise errors.HubError(f"This {type(self).__name__} was deleted; create a new object instead.")
+        session = self._bind_session(using)
+
+        if not self._persisted:
+            self._create(session, update_fields)
+        else:
+            self._update(session, update_fields)
+        logger.debug("Saved %s %s", meta.singular, self.id)
+
+    def delete(self, *, using: Any = None) -> None:
+        """Delete the record on the Hub (DELETE ``{path}/{id}``) and forget it in the identity map."""
+        meta = self._meta
+        meta.require("delete")
+        record_id = self._require_id("delete()")
+        session = self._bind_session(using)
+
+        session.request_json(meta.service, "DELETE", f"{meta.path}/{record_id}")
+        session.identity_map.expunge(self)
+        self._persisted = False
+        self._deleted = True
+
+    def refresh(self, *, using: Any = None) -> None:
+        """Reload every field from the Hub in place, discarding unsaved changes and loaded relations."""
+        meta = self._meta
+        meta.require("get")
+        record_id = self._require_id("refresh()")
+        session = self._bind_session(using)
+
+        body = session.request_json(meta.service, "GET", f"{meta.path}/{record_id}")
+        self._related.clear()
+        self._apply_hub_data(_unwrap(body), session, keep_dirty=False)
+        session.identity_map.touch(self)
+
+    # --- change tracking -------------------------------------------------------------------------
+
+    def changed_fields(self) -> list[str]:
+        """Return the names of fields changed since the object was loaded or saved."""
+        if not self._persisted:
+            return sorted(self._user_set)
+        current = self.__dict__
+        return [
+            name
+            for name in type(self).model_fields
+            if name in self._snapshot and current.get(name, MISSING) != self._snapshot[name]
+        ]
+
+    @property
+    def is_saved(self) -> bool:
+        """Whether the object exists on the Hub (was loaded or saved, and not deleted)."""
+        return self._persisted
+
+    # --- private helpers -------------------------------------------------------------------------
+
+    @classmethod
+    def _from_hub(cls, payload: Mapping[str, Any], session: Any) -> Any:
+        """Return the object for a record of a Hub response, reusing the identity map's object for its id."""
+        record_id = payload.get("id")
+        identity_map = session.identity_map if session is not None else None
+
+        existing = identity_map.get(cls, record_id) if identity_map is not None else None
+        if existing is not None:
+            existing._apply_hub_data(payload, session, keep_dirty=True)
+            identity_map.touch(existing)  # type: ignore[union-attr]
+            return existing
+
+        data, embedded = cls._split_embedded(payload, session)
+        obj = cls._parse_hub_data(data)
+        obj._session = session
+        obj._persisted = record_id is not None
+        obj._snapshot = obj._field_values()
+        obj._related = embedded
+
+        if identity_map is not None and record_id is not None:
+            canonical = identity_map.add(obj)
+            if canonical is not obj:
+                canonical._apply_hub_data(payload, session, keep_dirty=True)
+                obj = canonical
+            identity_map.touch(obj)
+        return obj
+
+    @classmethod
+    def _parse_hub_data(cls, data: Mapping[str, Any]) -> Any:
+        token = _parsing_hub_data.set(True)
+        try:
+            return cls.model_validate(data)
+        finally:
+            _parsing_hub_data.reset(token)
+
+    @classmethod
+    def _split_embedded(cls, payload: Mapping[str, Any], session: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Return the payload without embedded related records, and those records as objects by relation name."""
+        data = dict(payload)
+        embedded: dict[str, Any] = {}
+        for name, relation in cls._meta.relations.items():
+            wire = relation.wire_name
+            if wire not in data:
+                continue
+            value = data.pop(wire)
+            if isinstance(value, Mapping):
+                embedded[name] = relation.target._from_hub(value, session)
+            elif value is None and data.get(cls._meta.wire_name(relation.field)) is None:
+                embedded[name] = None
+        return data, embedded
+
+    def _apply_hub_data(self, payload: Mapping[str, Any], session: Any, *, keep_dirty: bool) -> None:
+        """Copy a Hub record into this object; with ``keep_dirty`` unsaved changes survive."""
+        data, embedded = type(self)._split_embedded(payload, session)
+        parsed = type(self)._parse_hub_data(data)
+        dirty = set(self.changed_fields()) if (keep_dirty and self._persisted) else set()
+
+        for name in parsed.model_fields_set:
+            value = parsed.__dict__[name]
+            self._snapshot[name] = copy.deepcopy(value)
+            if name not in dirty:
+                self.__dict__[name] = value
+        self.__pydantic_fields_set__.update(parsed.model_fields_set)
+        if parsed.__pydantic_extra__:
+            if self.__pydantic_extra__ is None:
+                self.__pydantic_extra__ = {}
+            self.__pydantic_extra__.update(parsed.__pydantic_extra__)
+
+        self._related.update(embedded)
+        if session is not None:
+            self._session = session
+        if not keep_dirty:
+            self._user_set = set()
+        self._persisted = self.id is not None
+
+    def _field_values(self) -> dict[str, Any]:
+        return {name: copy.deepcopy(self.__dict__.get(name)) for name in type(self).model_fields}
+
+    def _wire_body(self, names: Iterable[str]) -> dict[str, Any]:
+        names = set(names)
+        return self.model_dump(mode="json", by_alias=True, include=names)
+
+    def _create(self, session: Any, update_fields: Iterable[str] | None) -> None:
+        meta = self._meta
+        meta.require("create")
+
+        names = [name for name in self._user_set if name in meta.writable_on_create]
+        if update_fields is not None:
+            names = [name for name in self._check_update_fields(update_fields) if name in names]
+        missing = [name for name in sorted(meta.required) if self.__dict__.get(name) is None]
+        if missing:
+            raise ValueError(f"Cannot create a {type(self).__name__} without {', '.join(missing)}; set them first.")
+
+        body = self._wire_body(names)
+        response = session.request_json(meta.service, "POST", meta.path, json=body)
+        self._apply_hub_data(_unwrap(response), session, keep_dirty=False)
+        session.identity_map.add(self)
+        session.identity_map.touch(self)
+
+    def _update(self, session: Any, update_fields: Iterable[str] | None) -> None:
+        meta = self._meta
+        record_id = self._require_id("save()")
+
+        if update_fields is not None:
+            names = self._check_update_fields(update_fields)
+        else:
+            names = [name for name in self.changed_fields() if name in meta.updatable]
+        if not names:
+            return
+        meta.require("update")
+
+        body = self._wire_body(names)
+        response = session.request_json(meta.service, "POST", f"{meta.path}/{record_id}", json=body)
+        record = _unwrap(response)
+        self._warn_ignored(names, body, record)
+        self._apply_hub_data(record, session, keep_dirty=False)
+        session.identity_map.touch(self)
+
+    def _warn_ignored(self, names: list[str], body: Mapping[str, Any], record: Mapping[str, Any]) -> None:
+        """Warn about sent fields that the Hub's answer shows with another value (ignored or rewritten)."""
+        for name in names:
+            wire = self._meta.wire_name(name)
+            if wire not in record:
+                continue
+            sent, echoed = body.get(wire), record[wire]
+            if sent != echoed and not _same_text(sent, echoed):
+                warnings.warn(
+                    f"The Hub stored {type(self).__name__}.{name} as {echoed!r}, not the {sent!r} that was sent; "
+                    "it ignored or rewrote the value.",
+                    IgnoredFieldWarning,
+                    stacklevel=4,
+                )
+
+    def _check_update_fields(self, update_fields: Iterable[str]) -> list[str]:
+        meta = self._meta
+        names = list(update_fields)
+        for name in names:
+            if name not in type(self).model_fields:
+                raise ValueError(f"update_fields: {self._unknown_field_message(name)}")
+            if self._persisted and name not in meta.updatable:
+                raise ValueError(
+                    f"update_fields: {type(self).__name__}.{name} cannot be updated; "
+                    f"updatable fields: {', '.join(sorted(meta.updatable)) or 'none'}."
+                )
+        return names
+
+    def _check_user_value(self, name: str, value: Any) -> None:
+        """Raise when the caller sets a field the Hub would ignore, or a value it would reject."""
+        meta = self._meta
+        model = type(self).__name__
+
+        if name not in meta.writable_on_create:
+            raise AttributeError(f"{model}.{name} is set by the Hub and cannot be changed.")
+        if name in meta.create_only and self._is_persisted_safe():
+            raise AttributeError(
+                f"{model}.{name} can only be set when the record is created; the Hub ignores it on update. "
+                f"Create a new {model} instead."
+            )
+        if value is None:
+            return
+
+        enum_cls = meta.enums.get(name)
+        if enum_cls is not None and not isinstance(value, enum_cls):
+            allowed = [str(member.value) for member in enum_cls]
+            if value not in allowed:
+                raise ValueError(
+                    f"{model}.{name}: {value!r} is not accepted by the Hub; use one of: {', '.join(allowed)}."
+                )
+
+        limit = meta.limits.get(name)
+        if limit is not None and isinstance(value, str):
+            low, high = limit
+            if not low <= len(value) <= high:
+                raise ValueError(
+                    f"{model}.{name} must have {low} to {high} characters, got {len(value)} ({_short(value)})."
+                )
+
+        if meta.kinds.get(name) == "uuid":
+            check_id(value, what=f"{model}.{name}")
+
+    def _is_persisted_safe(self) -> bool:
+        # Private attributes do not exist yet while pydantic's __init__ runs.
+        private = getattr(self, "__pydantic_private__", None)
+        return bool(private and private.get("_persisted"))
+
+    def _unknown_field_message(self, name: str) -> str:
+        cls = type(self)
+        names = sorted(set(cls.model_fields) | set(cls._meta.relations))
+        return f"{cls.__name__} has no field {name!r}; its fields are: {', '.join(names)}."
+
+    def _require_id(self, action: str) -> str:
+        if self.id is None or not self._persisted:
+            raise ValueError(f"{action} needs a saved {type(self).__name__}; call save() first.")
+        return self.id
+
+    def _bind_session(self, using: Any) -> Any:
+        if using is not None:
+            self._session = using
+        elif self._session is None:
+            from flame_hub._session import get_default_session
+
+            self._session = get_default_session()
+        return self._session
+
+    def _load_relation(self, relation: Relation) -> Any:
+        related_id = self.__dict__.get(relation.field)
+        cached = self._related.get(relation.name, MISSING)
+        if cached is not MISSING and (cached is None or cached.id == related_id):
+            if cached is not None or related_id is None:
+                return cached
+        if related_id is None:
+            return None
+
+        target = relation.target
+        session = self._session
+        if session is not None:
+            known = session.identity_map.get(target, related_id)
+            if known is not None:
+                self._related[relation.name] = known
+                return known
+            if getattr(session, "lazy", "select") == "raise":
+                raise RelationNotLoaded(
+                    f"{type(self).__name__}.{relation.name} is not loaded and this session has lazy='raise'; "
+                    f"load it with .include({relation.name!r}) or .prefetch({relation.name!r}) in the query."
+                )
+
+        queryset = target.objects.all()
+        if session is not None:
+            queryset = queryset.using(session)
+        obj = queryset.get(id=related_id)
+        self._related[relation.name] = obj
+        return obj
+
+    def _set_relation(self, relation: Relation, value: Any) -> None:
+        if value is None:
+            setattr(self, relation.field, None)
+            self._related[relation.name] = None
+            return
+
+        if isinstance(value, Model):
+            if not isinstance(value, relation.target):
+                raise TypeError(
+                    f"{type(self).__name__}.{relation.name} takes a {relation.target_name}, got {type(value).__name__}."
+                )
+            related_id = check_id(value, what=f"{type(self).__name__}.{relation.name}")
+            setattr(self, relation.field, related_id)
+            self._related[relation.name] = value
+            return
+
+        setattr(self, relation.field, check_id(value, what=f"{type(self).__name__}.{relation.name}"))
+        self._related.pop(relation.name, None)
+
+    def _command_response(self, response: Any) -> None:
+        record = _unwrap(response)
+        if isinstance(record, Mapping) and record:
+            self._apply_hub_data(record, self._session, keep_dirty=True)
+
+
+def _unwrap(body: Any) -> Any:
+    """Return ``data`` of a ``{data, meta}`` envelope, or the body itself when it is not one."""
+    if isinstance(body, Mapping) and "data" in body and set(body) <= {"data", "meta"}:
+        return body["data"]
+    return body
+
+
+def _short(value: Any, width: int = 40) -> str:
+    if isinstance(value, Enum):
+        value = value.value
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 4] + "...'"
+
+
+def _same_text(sent: Any, echoed: Any) -> bool:
+    # The Hub lower-cases and trims slug names; that is a rewrite the caller expects.
+    return isinstance(sent, str) and isinstance(echoed, str) and sent.strip().lower() == echoed

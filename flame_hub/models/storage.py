@@ -1,0 +1,195 @@
+"""Resources of the storage service (``/storage/``): buckets and the files uploaded into them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import mimetypes
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
+from typing import IO, Any, BinaryIO, Union
+
+from flame_hub.models._base import Model, Relation, Reverse, _unwrap
+
+__all__ = ["Bucket", "BucketFile", "UploadSource"]
+
+# One item to upload: a local path, or ``(name, data)`` / ``(name, data, content_type)`` where
+# data is bytes, a binary file object or a local path.
+UploadSource = Union[str, os.PathLike, tuple[str, Any], tuple[str, Any, str]]  # noqa: UP007
+
+_CHUNK_SIZE = 64 * 1024
+
+
+class Bucket(Model):
+    """A storage bucket; upload files with ``upload()``, read them all as a tar stream with ``tarball()``."""
+
+    class Meta:
+        service = "storage"
+        path = "buckets"
+        singular = "bucket"
+        plural = "buckets"
+        # The update route has no writable fields, so it is not offered.
+        operations = ("list", "get", "create", "delete")
+        create_only = ("name", "region", "realm_id")
+        required = ("name",)
+        text_ids = ("actor_id",)
+        filters = ("id", "name", "realm_id", "actor_type", "actor_id")
+        sorts = ("id", "updated_at", "created_at")
+        limits = {"name": (3, 256), "region": (3, 256)}
+
+    name: str | None = None
+    region: str | None = None
+    realm_id: str | None = None
+    actor_id: str | None = None
+    actor_type: str | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+    realm = Relation("realm_id", "Realm", service="auth")
+    files = Reverse("BucketFile", "bucket_id")
+
+    def upload(self, *sources: UploadSource | Mapping[str, Any], content_type: str | None = None) -> list[BucketFile]:
+        """Upload files in one multipart request (POST ``buckets/{id}/upload``) and return the new bucket files.
+
+        Each source is a local path (stored under its base name), a ``(name, data)`` or
+        ``(name, data, content_type)`` tuple, or a mapping of names to data; data is bytes, a
+        binary file object (streamed) or a local path. The name may contain ``/`` to place the
+        file in a directory. ``content_type`` applies to parts without their own; otherwise it is
+        guessed from the name.
+        """
+        record_id = self._require_id("upload()")
+        session = self._bind_session(None)
+
+        with ExitStack() as stack:
+            parts = [("file", part) for part in _upload_parts(sources, content_type, stack)]
+            if not parts:
+                raise ValueError("upload() needs at least one file.")
+            body = session.request_json("storage", "POST", f"buckets/{record_id}/upload", files=parts)
+
+        rows = _unwrap(body) or []
+        return [BucketFile._from_hub(row, session) for row in rows]
+
+    def tarball(self) -> Iterator[bytes]:
+        """Yield the bucket's files as one tar archive, in chunks (GET ``buckets/{id}/stream``)."""
+        record_id = self._require_id("tarball()")
+        session = self._bind_session(None)
+        yield from _stream(session, f"buckets/{record_id}/stream")
+
+    def download_tarball(self, destination: str | os.PathLike[str] | IO[bytes]) -> int:
+        """Write the tar archive of the bucket to a path or binary file; return the number of bytes written."""
+        return _write_chunks(self.tarball(), destination)
+
+
+class BucketFile(Model):
+    """A file in a bucket (created by ``Bucket.upload()``); read its content with ``stream()`` or ``download()``."""
+
+    class Meta:
+        service = "storage"
+        path = "bucket-files"
+        singular = "bucket_file"
+        plural = "bucket_files"
+        operations = ("list", "get", "delete")
+        text_ids = ("actor_id",)
+        filters = ("id", "name", "directory", "realm_id", "actor_type", "actor_id", "bucket_id")
+        sorts = ("id", "directory", "name", "updated_at", "created_at")
+        includes = ("bucket",)
+        repr_fields = ("id", "path", "size", "bucket_id")
+
+    name: str | None = None
+    path: str | None = None
+    directory: str | None = None
+    # A random storage key, not a hash of the content.
+    hash: str | None = None
+    size: int | None = None
+    actor_id: str | None = None
+    actor_type: str | None = None
+    realm_id: str | None = None
+    bucket_id: str | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+    bucket = Relation("bucket_id", "Bucket")
+
+    def stream(self) -> Iterator[bytes]:
+        """Yield the file's content in chunks (GET ``bucket-files/{id}/stream``), gzip transfer encoding decoded."""
+        record_id = self._require_id("stream()")
+        session = self._bind_session(None)
+        yield from _stream(session, f"bucket-files/{record_id}/stream")
+
+    def read(self) -> bytes:
+        """Return the file's whole content."""
+        return b"".join(self.stream())
+
+    def download(self, destination: str | os.PathLike[str] | IO[bytes]) -> int:
+        """Write the file's content to a path or binary file; return the number of bytes written.
+
+        A path that is an existing directory receives the file under its ``name``.
+        """
+        if isinstance(destination, (str, os.PathLike)) and os.path.isdir(destination):
+            destination = os.path.join(os.fspath(destination), self.name or str(self.id))
+        return _write_chunks(self.stream(), destination)
+
+
+def _upload_parts(
+    sources: tuple[Any, ...], default_type: str | None, stack: ExitStack
+) -> Iterator[tuple[str, Any, str]]:
+    for source in sources:
+        if isinstance(source, Mapping):
+            for name, data in source.items():
+                yield _upload_part(name, data, None, default_type, stack)
+        elif isinstance(source, tuple):
+            if len(source) not in (2, 3):
+                raise TypeError(
+                    f"An upload tuple is (name, data) or (name, data, content_type), got {len(source)} items."
+                )
+            own_type = source[2] if len(source) == 3 else None
+            yield _upload_part(source[0], source[1], own_type, default_type, stack)
+        elif isinstance(source, (str, os.PathLike)):
+            yield _upload_part(os.path.basename(os.fspath(source)), source, None, default_type, stack)
+        else:
+            raise TypeError(
+                f"Cannot upload a {type(source).__name__}; pass a path, (name, data), (name, data, type) or a dict."
+            )
+
+
+def _upload_part(
+    name: str, data: Any, own_type: str | None, default_type: str | None, stack: ExitStack
+) -> tuple[str, Any, str]:
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"An uploaded file needs a non-empty name, got {name!r}.")
+
+    content: bytes | BinaryIO
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        content = bytes(data)
+    elif isinstance(data, (str, os.PathLike)):
+        content = stack.enter_context(open(data, "rb"))
+    elif hasattr(data, "read"):
+        content = data
+    else:
+        raise TypeError(f"Upload data for {name!r} must be bytes, a binary file or a path, got {type(data).__name__}.")
+
+    content_type = own_type or default_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return (name, content, content_type)
+
+
+def _stream(session: Any, path: str) -> Iterator[bytes]:
+    response = session.request("storage", "GET", path, stream=True)
+    try:
+        yield from response.iter_bytes(_CHUNK_SIZE)
+    finally:
+        response.close()
+
+
+def _write_chunks(chunks: Iterator[bytes], destination: str | os.PathLike[str] | IO[bytes]) -> int:
+    written = 0
+    if isinstance(destination, (str, os.PathLike)):
+        with open(destination, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+                written += len(chunk)
+        return written
+
+    for chunk in chunks:
+        destination.write(chunk)
+        written += len(chunk)
+    return written
