@@ -1,22 +1,60 @@
-"""pytest fixtures for testing code against the fake Hub (registered through the ``pytest11`` entry point)."""
+"""pytest fixtures for testing code against the fake Hub (registered through the ``pytest11`` entry point).
+
+pytest loads this module for every project that installs flame-hub, so it imports the fake Hub (and
+its optional dependencies) only when a test requests a fixture.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-
-@pytest.fixture(scope="session")
-def _fake_hub_server() -> Iterator[object]:
+if TYPE_CHECKING:
     from flame_hub.testing import FakeHub
 
-    with FakeHub() as hub:
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("flame-hub", "fake FLAME Hub")
+    group.addoption(
+        "--fake-hub-token-lifetime",
+        type=float,
+        default=900.0,
+        metavar="SECONDS",
+        help="Lifetime of access tokens the fake Hub issues, in seconds (default: 900).",
+    )
+    group.addoption(
+        "--fake-hub-legacy-robots",
+        action="store_true",
+        default=False,
+        help="Also serve /auth/robots and the robot_credentials grant, like Hubs before Authup 1.0.0-beta.54.",
+    )
+
+
+@pytest.fixture(scope="session")
+def fake_hub_server(pytestconfig: pytest.Config) -> Iterator[FakeHub]:
+    """A fake Hub started once for the test session and stopped at its end. Tests should use ``fake_hub``."""
+    from flame_hub.testing import FakeHub
+
+    hub = FakeHub(
+        access_token_lifetime=pytestconfig.getoption("--fake-hub-token-lifetime"),
+        legacy_robots=pytestconfig.getoption("--fake-hub-legacy-robots"),
+    )
+    with hub:
         yield hub
 
 
 @pytest.fixture
-def fake_hub(_fake_hub_server: object) -> Iterator[object]:
-    """A running fake Hub shared by the test session, reset to its seeded state for each test."""
-    _fake_hub_server.reset()  # type: ignore[attr-defined]
-    yield _fake_hub_server
+def fake_hub(fake_hub_server: FakeHub) -> Iterator[FakeHub]:
+    """A running fake Hub shared by the test session, reset to its seeded state for each test.
+
+    The reset also clears logged requests and planned faults, so every test starts clean.
+    """
+    fake_hub_server.reset()
+    yield fake_hub_server
+    fake_hub_server.clear_faults()
+
+
+# TODO: add a ``hub_session`` fixture here, an ORM Session logged in as the admin of ``fake_hub``.
+# Until it exists, tests build their own Session from ``fake_hub.url``.
