@@ -814,7 +814,7 @@ def _equal(value: Any, operand: Any) -> bool:
 
 
 def sort_records(
-    records: list[Mapping[str, Any]],
+    records: Sequence[Mapping[str, Any]],
     sort: Sequence[tuple[str, str]],
     schema: ResourceSchema,
     loader: RelationLoader | None = None,
