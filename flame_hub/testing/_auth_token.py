@@ -237,7 +237,7 @@ def token_endpoint(state: HubState) -> Handler:
 # -- introspection and revocation ------------------------------------------------------------------
 
 
-def _claims(state: HubState, record: TokenRecord) -> dict[str, Any]:
+def _claims(state: HubState, record: TokenRecord, base_url: str) -> dict[str, Any]:
     """Return the claims Authup reports for a token, without ``active`` and ``permissions``."""
     identity = record.identity
     issued = int(record.issued_at)
@@ -254,7 +254,7 @@ def _claims(state: HubState, record: TokenRecord) -> dict[str, Any]:
         "acr": "urn:authup:pwd",
         "kind": "access_token" if record.kind == "access" else "refresh_token",
         "exp": int(record.issued_at + record.lifetime),
-        "iss": f"realms/{identity.realm_name}",
+        "iss": f"{base_url}/realms/{identity.realm_name}",
         "realm_access": {"roles": _role_names(state, identity, realm_bound=True)},
         "global_access": {"roles": _role_names(state, identity, realm_bound=False)},
         "jti": record.token[:36],
@@ -320,7 +320,7 @@ def introspect_endpoint(state: HubState) -> Handler:
         body: dict[str, Any] = {"active": record.active}
         if record.active:
             body["permissions"] = _permission_claims(state, record.identity)
-        body.update(_claims(state, record))
+        body.update(_claims(state, record, _base_url(request)))
         return JSONResponse(body)
 
     return handler
@@ -365,7 +365,9 @@ def userinfo_endpoint(state: HubState) -> Handler:
 
 
 def _base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+    # The mount point (``/auth``) is the root path; Starlette's ``base_url`` leaves it out.
+    root_path = str(request.scope.get("root_path", "")).rstrip("/")
+    return f"{request.url.scheme}://{request.url.netloc}{root_path}"
 
 
 def openid_configuration_endpoint(state: HubState) -> Handler:
