@@ -28,6 +28,9 @@ __all__ = ["LOOKUPS", "FilterCondition", "build_filter", "check_id", "to_camel"]
 
 LOOKUPS = ("exact", "ne", "in", "lt", "lte", "gt", "gte", "contains", "startswith", "endswith", "isnull")
 
+# Lookups matched as text: the Hub never converts their values to numbers or booleans.
+_TEXT_MATCH = ("contains", "startswith", "endswith")
+
 # Lookups whose negation the bracket syntax can express, with the negated wire form.
 _EXCLUDABLE = ("exact", "in", "contains", "startswith", "endswith", "isnull")
 
@@ -114,7 +117,7 @@ def build_filter(meta: ResourceMeta, key: str, value: Any, *, negate: bool = Fal
     if lookup == "in":
         if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
             raise TypeError(f"{key} takes a list of values, got {value!r}.")
-        items = [_encode_scalar(meta, field, key, item) for item in value]
+        items = [_encode_scalar(meta, field, key, item, lookup) for item in value]
         if not items:
             raise ValueError(f"{key} got an empty list; the Hub cannot express an empty IN filter.")
         wire = ",".join(items)
@@ -126,7 +129,7 @@ def build_filter(meta: ResourceMeta, key: str, value: Any, *, negate: bool = Fal
     if value is None:
         raise ValueError(f"{key}=None cannot be sent as a filter; use {name}__isnull=True instead.")
 
-    scalar = _encode_scalar(meta, field, key, value)
+    scalar = _encode_scalar(meta, field, key, value, lookup)
     if lookup in ("contains", "startswith", "endswith") and meta.kinds.get(field) not in (None, "str"):
         raise TypeError(f"{key}: {lookup!r} works on text fields only, and {field!r} is not one.")
 
@@ -146,7 +149,7 @@ def build_filter(meta: ResourceMeta, key: str, value: Any, *, negate: bool = Fal
     return FilterCondition(wire_field, wire, lookup, text)
 
 
-def _encode_scalar(meta: ResourceMeta, field: str, key: str, value: Any) -> str:
+def _encode_scalar(meta: ResourceMeta, field: str, key: str, value: Any, lookup: str) -> str:
     """Return the wire text of one filter value, raising when the Hub would read it differently."""
     kind = meta.kinds.get(field, "str")
 
@@ -176,7 +179,7 @@ def _encode_scalar(meta: ResourceMeta, field: str, key: str, value: Any) -> str:
         value = value.value
     if not isinstance(value, str):
         raise TypeError(f"{key} takes a string, got {type(value).__name__} {value!r}.")
-    _check_text(key, value)
+    _check_text(key, value, typed=lookup not in _TEXT_MATCH)
 
     limit = meta.limits.get(field)
     if limit is not None and len(value) > limit[1]:
@@ -193,8 +196,12 @@ def _encode_enum(enum_cls: type[Enum], key: str, value: Any) -> str:
     raise ValueError(f"{key}: {value!r} is not a value the Hub accepts; use one of: {', '.join(allowed)}.")
 
 
-def _check_text(key: str, value: str) -> None:
-    """Raise when the Hub's filter parser would not read ``value`` as this exact text."""
+def _check_text(key: str, value: str, *, typed: bool) -> None:
+    """Raise when the Hub's filter parser would not read ``value`` as this exact text.
+
+    ``typed`` is false for contains/starts/ends, whose ``~`` keeps the value from being read
+    as a number, boolean or null.
+    """
     if value == "":
         raise ValueError(f"{key}: an empty string cannot be sent as a filter (the Hub drops it).")
     if "," in value:
@@ -203,6 +210,8 @@ def _check_text(key: str, value: str) -> None:
         raise ValueError(f"{key}: {value!r} starts with {value[0]!r}, which the Hub reads as an operator.")
     if value.endswith("~"):
         raise ValueError(f"{key}: {value!r} ends with '~', which the Hub reads as a starts-with operator.")
+    if not typed:
+        return
     if value.lower() in ("null", "true", "false"):
         raise ValueError(f"{key}: the string {value!r} is read by the Hub as a null or boolean, not as text.")
     if _NUMBER_LIKE.match(value):

@@ -521,6 +521,7 @@ class Model(BaseModel):
         request fails the object keeps its unsaved changes.
         """
         meta = self._meta
+        meta.require("update" if self._persisted else "create")
         if self._deleted:
             raise errors.HubError(f"This {type(self).__name__} was deleted; create a new object instead.")
         session = self._bind_session(using)
