@@ -1,4 +1,4 @@
-"""Shared pieces of the fake Authup service: its error answers, bearer checks, permission checks and passwords.
+"""Shared pieces of the fake Authup service: error responses, bearer checks, permission checks and passwords.
 
 The error bodies, codes and messages follow what Authup 1.0.0-beta.63 sends behind a Hub 0.14.0.
 """
@@ -47,7 +47,7 @@ def is_uuid(value: object) -> bool:
 
 
 def oauth2_request_error(message: str) -> FakeHubError:
-    """Build Authup's 400 ``invalid_request`` answer of the token endpoint."""
+    """Build Authup's 400 ``invalid_request`` response of the token endpoint."""
     return FakeHubError(
         400,
         "invalid_request",
@@ -59,7 +59,7 @@ def oauth2_request_error(message: str) -> FakeHubError:
 
 
 def oauth2_client_error(message: str = "Client authentication failed") -> FakeHubError:
-    """Build Authup's 401 ``invalid_client`` answer."""
+    """Build Authup's 401 ``invalid_client`` response."""
     return FakeHubError(
         401,
         "invalid_client",
@@ -71,7 +71,7 @@ def oauth2_client_error(message: str = "Client authentication failed") -> FakeHu
 
 
 def oauth2_grant_type_error() -> FakeHubError:
-    """Build Authup's 400 answer for a missing, unknown or removed ``grant_type``."""
+    """Build Authup's 400 error for a missing, unknown or removed ``grant_type``."""
     return FakeHubError(
         400,
         "unsupported_token_grant_type",
@@ -83,8 +83,8 @@ def oauth2_grant_type_error() -> FakeHubError:
 
 
 def oauth2_invalid_grant(message: str) -> FakeHubError:
-    """Build a 400 ``invalid_grant`` answer (bad, expired, revoked or replayed refresh token)."""
-    # NOTE: no recording shows this answer; the code and status follow Authup's status table.
+    """Build a 400 ``invalid_grant`` error (bad, expired, revoked or replayed refresh token)."""
+    # NOTE: no recording shows this error; the code and status follow Authup's status table.
     return FakeHubError(
         400,
         "invalid_grant",
@@ -96,19 +96,19 @@ def oauth2_invalid_grant(message: str) -> FakeHubError:
 
 
 def credentials_invalid(kind: str = "user") -> FakeHubError:
-    """Build the 400 ``invalid_credentials`` answer for a wrong name or password."""
+    """Build the 400 ``invalid_credentials`` error for a wrong name or password."""
     return FakeHubError(
         400, "invalid_credentials", f"The {kind} credentials are invalid.", name="EntityCredentialsInvalidError"
     )
 
 
 def not_found() -> FakeHubError:
-    """Build Authup's 404 answer for an unknown record id or name."""
+    """Build Authup's 404 error for an unknown record id or name."""
     return FakeHubError(404, "entity_not_found", "Entity not found.", name="EntityNotFoundError")
 
 
 def internal_error() -> FakeHubError:
-    """Build Authup's 500 answer; Authup replaces the message of every 5xx with this text."""
+    """Build Authup's 500 error, with the message Authup puts in place of every 5xx message."""
     return FakeHubError(500, "internal_error", "An internal server error occurred.")
 
 
@@ -118,12 +118,12 @@ def validation_error(message: str) -> FakeHubError:
 
 
 def unique_conflict() -> FakeHubError:
-    """Build the 409 answer Authup sends when its own pre-check finds a duplicate."""
+    """Build the 409 error Authup sends when its own pre-check finds a duplicate."""
     return FakeHubError(409, "entity_conflict", "An entry with some unique attributes already exists.")
 
 
 def database_conflict() -> FakeHubError:
-    """Build the 409 answer Authup sends when the database rejects a duplicate (roles, permissions)."""
+    """Build the 409 error Authup sends when the database rejects a duplicate (roles, permissions)."""
     return FakeHubError(
         409,
         "entity_conflict",
@@ -134,17 +134,17 @@ def database_conflict() -> FakeHubError:
 
 
 def relation_conflict(entity: str) -> FakeHubError:
-    """Build the 409 answer for a relation that exists already, e.g. ``entity="role-permission"``."""
+    """Build the 409 error for a relation that exists already, e.g. ``entity="role-permission"``."""
     return FakeHubError(409, "entity_conflict", f"The {entity} already exists.", name="EntityConflictError")
 
 
 def relation_invalid(entity: str, key: str) -> FakeHubError:
-    """Build the 400 answer for a reference (``realmId``, ``roleId`` …) to a record that does not exist."""
+    """Build the 400 error for a reference (``realmId``, ``roleId`` …) to a record that does not exist."""
     return FakeHubError(400, "entity_relation_invalid", f"Can't find {entity} entity by {key}")
 
 
 def payload_invalid(issues: list[dict[str, Any]]) -> FakeHubError:
-    """Build the 400 answer of a payload validation with one issue per invalid attribute."""
+    """Build the 400 error of a payload validation with one issue per invalid attribute."""
     keys = [str(item["path"][0]) for item in issues]
     if len(keys) == 1:
         message = f"Property {keys[0]} is invalid"
@@ -154,12 +154,12 @@ def payload_invalid(issues: list[dict[str, Any]]) -> FakeHubError:
 
 
 def unauthorized() -> FakeHubError:
-    """Build the 401 answer for a route that needs a login and got no token."""
+    """Build the 401 error for a route that needs a login and got no token."""
     return FakeHubError(401, "identity_unauthorized", "Authentication required.", name="UnauthorizedError")
 
 
 def jwt_error(code: str, message: str) -> FakeHubError:
-    """Build the 401 answer for a bearer token Authup cannot accept."""
+    """Build the 401 error for a bearer token Authup cannot accept."""
     return FakeHubError(401, code, message, name="JWTError", instanceof=JWT_MARKERS)
 
 
@@ -206,7 +206,7 @@ def _policy_issues(identity_present: bool) -> list[dict[str, Any]]:
 
 
 def permission_denied(names: tuple[str, ...], identity: Identity | None) -> FakeHubError:
-    """Build Authup's 403 ``permission_evaluation_failed`` answer for permissions the caller lacks."""
+    """Build Authup's 403 ``permission_evaluation_failed`` error for permissions the caller lacks."""
     issues = [
         {
             "type": "group",
@@ -231,7 +231,7 @@ def permission_denied(names: tuple[str, ...], identity: Identity | None) -> Fake
 
 
 def token_problem(record: TokenRecord | None) -> FakeHubError | None:
-    """Return the 401 answer for an access token Authup would reject, or ``None`` for a good one."""
+    """Return the 401 error for an access token Authup would reject, or ``None`` for a good one."""
     if record is None or record.kind != "access":
         return jwt_error("invalid_token", "The JWT is invalid.")
     if record.revoked or record.consumed:
@@ -274,14 +274,14 @@ def required_identity(state: HubState, request: Request) -> Identity:
 
 
 def require_any(state: HubState, identity: Identity | None, *names: str) -> None:
-    """Raise 403 unless ``identity`` holds at least one of ``names`` (Authup's read checks)."""
+    """Raise 403 unless ``identity`` has at least one of ``names`` (Authup's read checks)."""
     if identity is not None and state.permission_names(identity) & set(names):
         return
     raise permission_denied(names, identity)
 
 
 def require_all(state: HubState, identity: Identity | None, *names: str) -> None:
-    """Raise 403 unless ``identity`` holds every permission in ``names``."""
+    """Raise 403 unless ``identity`` has every permission in ``names``."""
     granted = state.permission_names(identity) if identity is not None else set()
     missing = tuple(name for name in names if name not in granted)
     if missing:
@@ -312,7 +312,7 @@ async def read_body(request: Request) -> dict[str, Any]:
     try:
         parsed = json.loads(raw)
     except ValueError:
-        # NOTE: assumed from the Hub's core service, which answers malformed JSON with 500.
+        # NOTE: assumed from the Hub's core service, which returns 500 for malformed JSON.
         raise internal_error() from None
     return parsed if isinstance(parsed, dict) else {}
 

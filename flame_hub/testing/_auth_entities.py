@@ -1,7 +1,7 @@
 """Entity descriptions of the fake Authup: query schemas, response views, relations, lookups and scoping.
 
 Each ``EntitySpec`` names a table, its routes and permissions, and the ``meta.schema`` Authup
-1.0.0-beta.63 reports for it; the route handlers in ``_auth_routes`` work from these specs.
+1.0.0-beta.63 reports for it. The route handlers in ``_auth_routes`` work from these specs.
 """
 
 from __future__ import annotations
@@ -396,7 +396,10 @@ def relation_loader(state: HubState) -> RelationLoader:
 
 
 def visible(spec: EntitySpec, identity: Identity | None, record: Mapping[str, Any]) -> bool:
-    """Return whether ``identity`` may see ``record``: master sees all, others their realm and global rows."""
+    """Return whether ``identity`` may read ``record``.
+
+    Identities of the master realm read every record, others only their own realm's and global ones.
+    """
     if identity is None or is_master(identity) or spec is REALM:
         return True
     return any(record.get(key) in (None, identity.realm_id) for key in spec.realm_keys)
@@ -419,7 +422,7 @@ def find_record(
     """Return the record ``identifier`` (an id, or a name where Authup accepts one), or raise 404.
 
     A name is looked up in ``realm_id``, else in the caller's realm first and then in all realms.
-    Entities that only take ids answer a non-UUID with 500, because their database rejects it.
+    Entities that only take ids raise 500 for a non-UUID, because their database rejects it.
     """
     table = state.table(spec.table)
     if is_uuid(identifier):
@@ -430,8 +433,8 @@ def find_record(
     if not spec.by_name:
         raise internal_error()
 
-    wanted = identifier.strip().lower()
-    candidates = [record for record in table.values() if str(record.get("name", "")).lower() == wanted]
+    target_name = identifier.strip().lower()
+    candidates = [record for record in table.values() if str(record.get("name", "")).lower() == target_name]
     if realm_id is not None:
         candidates = [record for record in candidates if record.get("realmId") == realm_id]
     elif identity is not None and spec is not REALM:

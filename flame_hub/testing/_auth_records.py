@@ -319,9 +319,9 @@ def find_by_name(
     state: HubState, table: str, name: str, realm_id: str | None | _AnyRealm = ANY_REALM
 ) -> dict[str, Any] | None:
     """Return the record of ``table`` called ``name`` (case-insensitive), in ``realm_id`` unless ``ANY_REALM``."""
-    wanted = name.strip().lower()
+    target_name = name.strip().lower()
     for record in state.table(table).values():
-        if str(record.get("name", "")).lower() != wanted:
+        if str(record.get("name", "")).lower() != target_name:
             continue
         if not isinstance(realm_id, _AnyRealm) and record.get("realmId") != realm_id:
             continue
@@ -498,5 +498,5 @@ def seed_auth(state: HubState) -> None:
     system["builtIn"] = True
     state.table("auth.clients")[system["id"]] = system
     state.known["system_client_id"] = system["id"]
-    # The Hub's services act through this client, so it holds the admin role as well.
+    # The Hub's services act through this client, so it has the admin role as well.
     grant_role(state, "client", system, role)

@@ -1,8 +1,8 @@
 """Route handlers of the fake Authup's entities: list, read, create, update, upsert and delete.
 
-The generic handlers work from an ``EntitySpec``; the per-entity functions below validate
-payloads, build records and apply Authup's special cases (reserved client names, the master
-realm, hidden e-mails and secrets, password hashes in responses).
+The generic handlers work from an ``EntitySpec``. The per-entity functions below validate
+payloads, build records and apply Authup's special cases: reserved client names, the master
+realm, hidden e-mails and secrets, and password hashes in responses.
 """
 
 from __future__ import annotations
@@ -220,7 +220,7 @@ def _create_record(state: HubState, spec: EntitySpec, identity: Identity, values
         secret = values.get("secret") or generate_secret()
         record = build_robot(values["name"], str(realm_id), secret=secret)
         record["userId"] = values.get("userId")
-        # Legacy Authup answered the plaintext secret once, on create.
+        # Legacy Authup returned the plaintext secret once, in the create response.
         record["_plain_secret"] = secret
     else:
         return _create_link(state, spec, identity, values)
@@ -301,7 +301,7 @@ def _created_view(state: HubState, spec: EntitySpec, record: dict[str, Any], bod
 def _updated_view(spec: EntitySpec, record: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     view = full_view(spec, record)
     if spec is USER:
-        # The update answer carries the new password hash only when one was sent, and the e-mail likewise.
+        # The update response contains the new password hash only when one was sent, and the e-mail likewise.
         view["password"] = record["password"] if "password" in values else None
         if "email" not in values:
             view.pop("email", None)
@@ -320,7 +320,7 @@ def _is_self(identity: Identity | None, spec: EntitySpec, record: dict[str, Any]
 
 
 def _read_identity(state: HubState, spec: EntitySpec, request: Request) -> Identity | None:
-    """Authenticate a read: realms are public, clients answer anonymous callers with 403, the rest with 401."""
+    """Authenticate a read: realms are public, clients reject anonymous callers with 403, the rest with 401."""
     if spec is REALM:
         return optional_identity(state, request)
     if spec is CLIENT:
@@ -425,7 +425,7 @@ def create_handler(state: HubState, spec: EntitySpec) -> Handler:
 def create_record(
     state: HubState, spec: EntitySpec, identity: Identity, body: dict[str, Any], *, record_id: str | None = None
 ) -> dict[str, Any]:
-    """Validate ``body``, insert the new record of ``spec`` and return it; raise Authup's error answers."""
+    """Validate ``body``, insert the new record of ``spec`` and return it; raise Authup's error errors."""
     values = _validate(spec, body, creating=True)
     record = _create_record(state, spec, identity, values)
     if record_id is not None:

@@ -155,7 +155,7 @@ def _client_credentials_grant(state: HubState, request: Request, parameters: dic
     if grant_types:
         allowed = {part for part in str(grant_types).replace(",", " ").split() if part}
         if "client_credentials" not in allowed:
-            # NOTE: the answer to a grant the client does not list is not recorded; this is a guess.
+            # NOTE: no recording shows the response to a grant the client does not list, so this error is a guess.
             raise oauth2_grant_type_error()
     return issue_login(state, identity_of(state, "client", client), with_refresh=False)
 
@@ -402,8 +402,8 @@ def openid_configuration_endpoint(state: HubState) -> Handler:
 def jwks_endpoint(state: HubState) -> Handler:
     """Return the handler of ``GET /jwks``: one RSA public key.
 
-    The fake's tokens are opaque strings, not JWTs, so nothing can be verified with this key; it
-    only gives clients that read the key set a document of the right shape.
+    The fake's tokens are opaque strings, not JWTs, so nothing can be verified with this key.
+    It only gives clients that read the key set a document of the right shape.
     """
     modulus = base64.urlsafe_b64encode(secrets.token_bytes(256)).rstrip(b"=").decode()
     key = {

@@ -154,7 +154,7 @@ class Payload:
         self.string(key, required=required, nullable=nullable)
 
     def check(self) -> dict[str, Any]:
-        """Return the accepted values, or raise the 400 answer listing every issue."""
+        """Return the accepted values, or raise the 400 error listing every issue."""
         if self.issues:
             raise payload_invalid(self.issues)
         return self.values

@@ -189,7 +189,7 @@ def test_client_credentials_by_id_and_name(fake_hub: FakeHub, hub: httpx2.Client
     assert by_name.status_code == 200
 
 
-def test_client_named_by_uuid_logs_in_by_id_only(fake_hub: FakeHub, hub: httpx2.Client) -> None:
+def test_uuid_named_client_login(fake_hub: FakeHub, hub: httpx2.Client) -> None:
     name = "0b6c2a55-4bd7-4a44-9b0e-3c2d6f0e9a11"
     client = fake_hub.create_client(name, "client-secret-123")
 
