@@ -2,7 +2,8 @@
 
 __version__ = "0.1.0.dev0"
 
-from . import auth, errors
+from . import auth, errors, models, types
+from ._clients import AuthClient, CoreClient, StorageClient, get_field_names, get_includable_names
 from ._session import Session, connect, get_default_session
 from ._transport import Retry
 from .errors import (
@@ -24,10 +25,12 @@ from .errors import (
 )
 
 __all__ = [
+    "AuthClient",
     "AuthenticationError",
     "BadRequest",
     "ConfigurationError",
     "Conflict",
+    "CoreClient",
     "HubAPIError",
     "HubError",
     "MultipleObjectsReturned",
@@ -38,6 +41,7 @@ __all__ = [
     "Retry",
     "ServerError",
     "Session",
+    "StorageClient",
     "Timeout",
     "TransportError",
     "Unauthorized",
@@ -46,4 +50,8 @@ __all__ = [
     "connect",
     "errors",
     "get_default_session",
+    "get_field_names",
+    "get_includable_names",
+    "models",
+    "types",
 ]
