@@ -17,8 +17,13 @@ def hub_address(stack: contextlib.ExitStack) -> tuple[str, str, str]:
     """Return the Hub URL, user name and password, starting a fake Hub when no URL is set."""
     url = os.environ.get("FLAME_HUB_URL")
     if url:
+        password = os.environ.get("FLAME_HUB_PASSWORD")
+        if not password:
+            raise SystemExit(
+                "FLAME_HUB_URL is set but FLAME_HUB_PASSWORD is not: set the password of FLAME_HUB_USERNAME."
+            )
         print(f"Using the Hub at {url}.")
-        return url.rstrip("/"), os.environ.get("FLAME_HUB_USERNAME", "admin"), os.environ["FLAME_HUB_PASSWORD"]
+        return url.rstrip("/"), os.environ.get("FLAME_HUB_USERNAME", "admin"), password
 
     # Import the fake Hub only here, because it needs the "fake" extra and a real Hub does not.
     from flame_hub.testing import FakeHub
