@@ -54,7 +54,8 @@ class Session:
     ``timeout`` is seconds for every phase, a ``(connect, read)`` pair or an ``httpx2.Timeout``;
     ``retries`` is a count, a ``flame_hub.Retry`` or ``0``/``False`` to turn retries off.
     ``cache_ttl`` and ``cache_size`` configure the identity map; ``lazy`` is ``"select"`` (load
-    relations on access) or ``"raise"`` (forbid hidden requests).
+    relations on access) or ``"raise"`` (forbid hidden requests). ``client`` is an httpx2 client
+    to send through instead of a new one; the caller keeps and closes it.
     """
 
     def __init__(
@@ -71,6 +72,7 @@ class Session:
         cache_size: int = 1024,
         lazy: str = "select",
         verify: Any = True,
+        client: httpx2.Client | None = None,
     ) -> None:
         if url is None and auth_url is None and core_url is None and storage_url is None:
             raise ConfigurationError(
@@ -101,7 +103,7 @@ class Session:
         self._identity_map: IdentityMap | None = None
         self._identity_lock = threading.Lock()
         self._transport = Transport(
-            timeout=timeout, retry=retries, verify=verify, headers={"User-Agent": USER_AGENT}
+            timeout=timeout, retry=retries, verify=verify, headers={"User-Agent": USER_AGENT}, client=client
         )
         self._closed = False
 
@@ -212,6 +214,8 @@ class Session:
 
         method = method.upper()
         url = self.build_url(service, path, params)
+        # NOTE: when a retried DELETE lost the response to an attempt that succeeded, the retry
+        # raises NotFound although the record was deleted.
         idempotent = method in ("GET", "HEAD") or (method == "DELETE" and _names_one_record(path))
         rewind = remember_file_positions(files)
         renewed = False

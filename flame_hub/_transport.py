@@ -158,13 +158,19 @@ class Transport:
         retry: Retry | int | bool | None = DEFAULT_RETRY,
         verify: Any = True,
         headers: dict[str, str] | None = None,
+        client: httpx2.Client | None = None,
     ) -> None:
         self.timeout = build_timeout(timeout)
         self.retry = build_retry(retry)
-        self.client = httpx2.Client(timeout=self.timeout, verify=verify, headers=headers, follow_redirects=False)
+        # A client passed in belongs to the caller, who closes it; its own headers and TLS settings apply.
+        self._owns_client = client is None
+        if client is None:
+            client = httpx2.Client(timeout=self.timeout, verify=verify, headers=headers, follow_redirects=False)
+        self.client = client
 
     def close(self) -> None:
-        self.client.close()
+        if self._owns_client:
+            self.client.close()
 
     def send(
         self,

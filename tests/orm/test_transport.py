@@ -19,7 +19,7 @@ FAST_RETRY = Retry(total=3, backoff_factor=0.01, backoff_max=0.05, max_elapsed=5
 def logged(hub, path, method, count):
     """Return the logged requests to ``path`` once at least ``count`` are there.
 
-    The fake Hub appends a request to its log after the answer went out, so the last entry
+    The fake Hub appends a request to its log after the response went out, so the last entry
     can arrive a moment after the client has returned.
     """
     deadline = time.monotonic() + 2.0
@@ -43,7 +43,7 @@ def test_get_retried_after_503_with_retry_after(fake_hub, session, caplog):
         with pytest.raises(errors.HubAPIError) as info:
             session.request("core", "GET", "nodes")
 
-    # The second answer is the fake's own: no token was sent, so it is not the injected 503.
+    # The second response comes from the fake Hub itself, which rejects the missing token with 401.
     assert info.value.status_code != 503
     sent = logged(fake_hub, "/core/nodes", "GET", 2)
     assert sent[0].status == 503
