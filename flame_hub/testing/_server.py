@@ -99,19 +99,40 @@ class _ObserverMiddleware:
 
         method = scope["method"]
         path = scope["path"]
-        chunks: list[bytes] = []
 
-        async def receive_and_keep() -> Message:
+        # Read the whole body first, so the log has it even when no handler reads it (a 404 or a fault).
+        chunks: list[bytes] = []
+        more_body = True
+        while more_body:
             message = await receive()
-            if message["type"] == "http.request":
-                chunks.append(message.get("body", b""))
-            return message
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            more_body = message.get("more_body", False)
+        body_replayed = False
+
+        async def replay_body() -> Message:
+            nonlocal body_replayed
+            if body_replayed:
+                return await receive()
+            body_replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
         status_holder = {"status": 0}
+        recorded = False
+
+        def record() -> None:
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                self.hub._record(scope, b"".join(chunks), status_holder["status"])
 
         async def send_and_note(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+            # Log before the last body chunk leaves, so a client that has its response finds the request logged.
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                record()
             await send(message)
 
         fault = self.hub._take_fault(method, path)
@@ -127,9 +148,9 @@ class _ObserverMiddleware:
             if fault is not None and fault.status is not None:
                 await self._send_fault(fault, send_and_note)
             else:
-                await self.app(scope, receive_and_keep, send_and_note)
+                await self.app(scope, replay_body, send_and_note)
         finally:
-            self.hub._record(scope, b"".join(chunks), status_holder["status"])
+            record()
 
     @staticmethod
     async def _send_fault(fault: Fault, send: Send) -> None:
