@@ -492,9 +492,10 @@ class Model(BaseModel):
                 value = self.__dict__.get(name)
                 if value is not None:
                     parts.append(f"{name}={_short(value)}")
-        if self._deleted:
+        private = getattr(self, "__pydantic_private__", None) or {}
+        if private.get("_deleted"):
             parts.append("(deleted)")
-        elif not self._persisted:
+        elif not private.get("_persisted"):
             parts.append("(unsaved)")
         else:
             dirty = self.changed_fields()
