@@ -436,13 +436,19 @@ def add_client(
 
 
 def issue_login(
-    state: HubState, identity: Identity, *, with_refresh: bool, family: str | None = None
+    state: HubState,
+    identity: Identity,
+    *,
+    with_refresh: bool,
+    family: str | None = None,
+    client_id: str | None = None,
 ) -> dict[str, Any]:
     """Issue an access token (and a refresh token of the same family) and return the token response.
 
     ``family`` continues an existing login (refresh token rotation) instead of starting a new one.
+    ``client_id`` binds the tokens to the client that authenticated the login.
     """
-    access = state.issue_token(identity, "access", state.access_token_lifetime, family=family)
+    access = state.issue_token(identity, "access", state.access_token_lifetime, family=family, client_id=client_id)
     body: dict[str, Any] = {
         "access_token": access.token,
         "expires_in": _whole_seconds(state.access_token_lifetime),
@@ -450,7 +456,9 @@ def issue_login(
         "scope": "global",
     }
     if with_refresh:
-        refresh = state.issue_token(identity, "refresh", state.refresh_token_lifetime, family=access.family)
+        refresh = state.issue_token(
+            identity, "refresh", state.refresh_token_lifetime, family=access.family, client_id=client_id
+        )
         body["refresh_token"] = refresh.token
         body["refresh_token_expires_in"] = _whole_seconds(state.refresh_token_lifetime)
     return body

@@ -239,7 +239,14 @@ def _create_link(state: HubState, spec: EntitySpec, identity: Identity, values: 
         if related is None:
             raise relation_invalid(name, f"{name}Id")
         linked[name] = related
-    require_writable(spec, identity, linked[owner].get("realmId") if owner != "role" else identity.realm_id, "create")
+    require_writable(spec, identity, linked[owner].get("realmId"), "create")
+    granted = linked[other]
+    if granted.get("realmId") is not None or other == "role":
+        # Only the master realm may hand out a global role, which could carry any permission.
+        require_writable(spec, identity, granted.get("realmId"), "create")
+    elif granted["name"] not in state.permission_names(identity):
+        # A global permission may only be passed on by an identity that has it.
+        raise permission_denied((f"{spec.permission}_create",), identity)
 
     if other == "permission":
         record = build_permission_link(f"{owner}Id", linked[owner], linked[other])
@@ -253,28 +260,31 @@ def _create_link(state: HubState, spec: EntitySpec, identity: Identity, values: 
 
 
 def _apply_values(spec: EntitySpec, record: dict[str, Any], values: dict[str, Any], *, creating: bool) -> None:
-    """Copy validated ``values`` into ``record``, with Authup's defaults for cleared display names."""
+    """Copy validated ``values`` into ``record``, with Authup's defaults for cleared display names and secrets.
+
+    The record builders have set the name, realm, owner and, on create, the secret already.
+    """
     for key, value in values.items():
-        if key in ("realmId", "clientId", "userId") and not creating:
+        if key in ("realmId", "clientId", "userId"):
             continue
+        if key == "name" and creating:
+            continue
+        if key == "secret" and spec is CLIENT and creating:
+            continue
+
         if key == "password":
             record["password"] = hash_password(value) if value else None
         elif key == "secret" and spec is ROBOT:
             record["secret"] = hash_password(value)
-        elif key in ("realmId", "clientId", "userId", "name", "authMethod"):
-            continue
         else:
             record[key] = value
 
-    if "name" in values and not creating:
-        record["name"] = values["name"]
     if spec in (USER, CLIENT) and record.get("displayName") is None:
         # Users and clients show their name when the display name is cleared.
         record["displayName"] = record["name"]
-    if spec is CLIENT and "authMethod" in values and not creating:
-        record["authMethod"] = values["authMethod"]
-        if values["authMethod"] == "secret" and not record.get("secret"):
-            record["secret"] = generate_secret()
+    if spec is CLIENT and record.get("authMethod") == "secret" and not record.get("secret"):
+        # A client that authenticates with a secret always has one: Authup generates it.
+        record["secret"] = generate_secret()
 
 
 # -- responses ---------------------------------------------------------------------------------------
@@ -505,7 +515,7 @@ def delete_handler(state: HubState, spec: EntitySpec) -> Handler:
         realm_id = record["id"] if spec is REALM else record.get("realmId")
         if spec in LINKS or spec in (ROBOT_PERMISSION, ROBOT_ROLE):
             owner = next(iter(spec.relations))
-            realm_id = record.get(f"{owner}RealmId") if owner != "role" else identity.realm_id
+            realm_id = record.get(f"{owner}RealmId")
         require_writable(spec, identity, realm_id, "delete")
         if spec is REALM and record.get("builtIn"):
             raise validation_error("A built-in realm can not be deleted.")

@@ -110,8 +110,9 @@ def _password_grant(state: HubState, request: Request, parameters: dict[str, Any
         raise oauth2_request_error("username and password must be provided.")
 
     credentials = _client_credentials(request, parameters)
+    client_id = None
     if credentials is not None:
-        _authenticate_client(state, parameters, credentials)
+        client_id = _authenticate_client(state, parameters, credentials)["id"]
 
     realm = _realm_hint(state, parameters)
     user = find_by_name(state, "auth.users", username, realm["id"])
@@ -119,7 +120,7 @@ def _password_grant(state: HubState, request: Request, parameters: dict[str, Any
         raise credentials_invalid("user")
     if not user.get("active", True):
         raise FakeHubError(400, "entity_inactive", "The user is inactive.", name="EntityInactiveError")
-    return issue_login(state, identity_of(state, "user", user), with_refresh=True)
+    return issue_login(state, identity_of(state, "user", user), with_refresh=True, client_id=client_id)
 
 
 def _authenticate_client(
@@ -180,12 +181,16 @@ def _refresh_token_grant(state: HubState, request: Request, parameters: dict[str
     if time.monotonic() >= record.expires_at:
         raise oauth2_invalid_grant("The refresh token is expired.")
 
-    client_id = parameters.get("client_id")
-    if record.client_id is not None and client_id is not None and client_id != record.client_id:
-        raise oauth2_invalid_grant("The refresh token was issued to another client.")
+    if record.client_id is not None:
+        # A refresh token bound to a client needs that client's credentials again.
+        credentials = _client_credentials(request, parameters)
+        if credentials is None:
+            raise oauth2_client_error()
+        if _authenticate_client(state, parameters, credentials)["id"] != record.client_id:
+            raise oauth2_invalid_grant("The refresh token was issued to another client.")
 
     record.consumed = True
-    return issue_login(state, record.identity, with_refresh=True, family=record.family)
+    return issue_login(state, record.identity, with_refresh=True, family=record.family, client_id=record.client_id)
 
 
 def _authorization_code_grant(state: HubState, request: Request, parameters: dict[str, Any]) -> dict[str, Any]:

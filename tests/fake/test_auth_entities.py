@@ -620,3 +620,53 @@ def test_legacy_robots() -> None:
     assert wrong.status_code == 400
     assert introspection["sub_kind"] == "robot"
     assert [permission["name"] for permission in introspection["permissions"]] == ["node_create"]
+
+
+def test_client_null_secret_generated(admin: Auth) -> None:
+    created = admin.post("clients", {"name": "null-secret", "authMethod": "secret", "secret": None}).json()["data"]
+
+    assert isinstance(created["secret"], str)
+    assert len(created["secret"]) == 64
+
+
+def test_realm_user_cannot_link_global_role(fake_hub: FakeHub, admin: Auth, http: httpx2.Client) -> None:
+    fake_hub.create_realm("tenant-links")
+    user = fake_hub.create_user("linker", "linker-pass-1", realm="tenant-links", permissions=("user_role_create",))
+    global_role = admin.post("roles", {"name": "global-linked", "realmId": None}).json()["data"]
+    linker = login(http, "linker", "linker-pass-1", realm="tenant-links")
+
+    response = linker.post("user-roles", {"userId": user["id"], "roleId": global_role["id"]})
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_evaluation_failed"
+
+
+def test_realm_user_writes_own_realm_only(fake_hub: FakeHub, http: httpx2.Client) -> None:
+    fake_hub.create_realm("tenant-writes")
+    fake_hub.create_user("writer", "writer-pass-1", realm="tenant-writes", permissions=("role_create",))
+    writer = login(http, "writer", "writer-pass-1", realm="tenant-writes")
+    master_id = fake_hub.state.known["master_realm_id"]
+
+    own = writer.post("roles", {"name": "own-role"})
+    foreign = writer.post("roles", {"name": "foreign-role", "realmId": master_id})
+
+    assert own.status_code == 201
+    assert own.json()["data"]["realmId"] != master_id
+    assert foreign.status_code == 403
+
+
+def test_realm_user_passes_on_own_permissions(fake_hub: FakeHub, admin: Auth, http: httpx2.Client) -> None:
+    fake_hub.create_realm("tenant-grants")
+    fake_hub.create_user(
+        "granter", "granter-pass-1", realm="tenant-grants", permissions=("client_permission_create", "node_create")
+    )
+    client = fake_hub.create_client("tenant-client", "tenant-secret-1", realm="tenant-grants")
+    granter = login(http, "granter", "granter-pass-1", realm="tenant-grants")
+    node_create = admin.get("permissions/node_create").json()["data"]["id"]
+    node_delete = admin.get("permissions/node_delete").json()["data"]["id"]
+
+    held = granter.post("client-permissions", {"clientId": client["id"], "permissionId": node_create})
+    not_held = granter.post("client-permissions", {"clientId": client["id"], "permissionId": node_delete})
+
+    assert held.status_code == 201
+    assert not_held.status_code == 403

@@ -468,3 +468,23 @@ def test_status(hub: httpx2.Client) -> None:
 
     assert body["version"] == "1.0.0-beta.63"
     assert set(body["features"]) == {"registration", "passwordRecovery", "emailVerification", "accountConsole"}
+
+
+def test_refresh_bound_to_client(fake_hub: FakeHub, hub: httpx2.Client) -> None:
+    fake_hub.create_client("web-app", "web-app-secret")
+    client = {"client_id": "web-app", "client_secret": "web-app-secret"}
+    login = token(hub, grant_type="password", **ADMIN, **client).json()
+
+    without_client = token(hub, grant_type="refresh_token", refresh_token=login["refresh_token"])
+    other_client = token(hub, grant_type="refresh_token", refresh_token=login["refresh_token"], **SYSTEM)
+    with_client = token(hub, grant_type="refresh_token", refresh_token=login["refresh_token"], **client)
+
+    assert without_client.status_code == 401
+    assert other_client.status_code == 400
+    assert with_client.status_code == 200
+
+
+def test_password_grant_wrong_client_secret(hub: httpx2.Client) -> None:
+    response = token(hub, grant_type="password", client_id="system", client_secret="wrong", **ADMIN)
+
+    assert response.status_code == 401
