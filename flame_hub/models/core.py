@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from flame_hub._lookups import to_camel
-from flame_hub._queryset import Manager
+from flame_hub._queryset import Manager, QuerySet
 from flame_hub.models._base import (
     AnalysisBucketTypeValue,
     ApprovalStatusValue,
@@ -236,13 +236,25 @@ class MasterImageGroup(Model):
     updated_at: dt.datetime | None = None
 
 
+class MasterImageQuerySet(QuerySet["MasterImage"]):
+    """QuerySet of master images, with the catalogue ``sync()`` command."""
+
+    def sync(self) -> None:
+        """Start a sync of the Hub's master-image catalogue (POST ``master-images/command``), run in the background."""
+        self._get_session().request_json("core", "POST", "master-images/command", json={"command": "sync"})
+
+
 class MasterImageManager(Manager["MasterImage"]):
     """Manager of master images, with the catalogue ``sync()`` command."""
 
+    queryset_class = MasterImageQuerySet
+
     def sync(self, *, using: Any = None) -> None:
-        """Start a sync of the Hub's master-image catalogue (POST ``master-images/command``), run in the background."""
-        session = using if using is not None else self.all()._get_session()
-        session.request_json("core", "POST", "master-images/command", json={"command": "sync"})
+        """Start a sync of the Hub's master-image catalogue through ``using`` or the default session."""
+        queryset = self.get_queryset()
+        if using is not None:
+            queryset = queryset.using(using)
+        queryset.sync()  # type: ignore[attr-defined]
 
 
 class MasterImage(Model):
