@@ -69,6 +69,7 @@ from ._auth_records import (
     build_user,
 )
 from ._auth_validation import Payload
+from ._errors import FakeHubError, authup_error_body
 from ._query import RECORD_PARAMETERS, Query, decode_query, list_body, record_body
 from ._state import HubState, Identity, now_iso
 
@@ -435,7 +436,7 @@ def create_handler(state: HubState, spec: EntitySpec) -> Handler:
 def create_record(
     state: HubState, spec: EntitySpec, identity: Identity, body: dict[str, Any], *, record_id: str | None = None
 ) -> dict[str, Any]:
-    """Validate ``body``, insert the new record of ``spec`` and return it; raise Authup's error errors."""
+    """Validate ``body``, insert the new record of ``spec`` and return it; raise Authup's error responses."""
     values = _validate(spec, body, creating=True)
     record = _create_record(state, spec, identity, values)
     if record_id is not None:
@@ -489,8 +490,9 @@ def upsert_handler(state: HubState, spec: EntitySpec) -> Handler:
         body = await read_body(request)
         try:
             record = find_record(state, spec, identifier, identity)
-        except Exception as error:  # noqa: BLE001 - both 404 and the 500 for a non-UUID mean "not there"
-            if getattr(error, "status", None) not in (404, 500):
+        except FakeHubError as error:
+            # Both the 404 and the 500 for a name on an id-only entity mean the record is not there.
+            if error.status not in (404, 500):
                 raise
             require_all(state, identity, f"{spec.permission}_create")
             if not is_uuid(identifier) and "name" not in body:
@@ -571,8 +573,6 @@ def permission_check_handler(state: HubState) -> Handler:
         name = record["name"]
         if name in state.permission_names(identity):
             return JSONResponse({"status": "success"}, status_code=202)
-
-        from ._errors import FakeHubError, authup_error_body
 
         error = FakeHubError(
             403,

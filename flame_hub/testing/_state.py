@@ -78,7 +78,7 @@ class TokenRecord:
     client_id: str | None = None
     consumed: bool = False
     revoked: bool = False
-    # Wall-clock issue and expiry times (seconds since the epoch) for introspection's iat and exp.
+    # Wall-clock issue time (seconds since the epoch) and lifetime in seconds, for introspection's iat and exp.
     issued_at: float = field(default_factory=time.time)
     lifetime: float = 0.0
 
@@ -143,7 +143,7 @@ class HubState:
         return record
 
     def revoke_identity(self, kind: str, identity_id: str) -> None:
-        """Revoke every token issued to one user, client or robot (after it was deleted or deactivated)."""
+        """Revoke every token issued to one user, client or robot, for example after it was deleted."""
         for record in self.tokens.values():
             if record.identity.kind == kind and record.identity.id == identity_id:
                 record.revoked = True
