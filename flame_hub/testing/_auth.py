@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from starlette.applications import Starlette
@@ -39,6 +40,8 @@ from ._auth_token import (
 )
 from ._errors import FakeHubError, authup_error_response
 from ._state import HubState
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "ADMIN_PASSWORD",
@@ -77,6 +80,7 @@ def create_client(
 
 async def _authup_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, FakeHubError)
+    logger.debug("Fake Authup rejected %s %s with %s %s", request.method, request.url.path, exc.status, exc.code)
     return authup_error_response(exc)
 
 
