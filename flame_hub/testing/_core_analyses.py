@@ -351,7 +351,7 @@ def _distribution_check(call: Call, analysis: dict[str, Any]) -> None:
 
 
 def _storage_check(call: Call, analysis: dict[str, Any]) -> None:
-    # NOTE: the Hub asks the storage service for missing buckets here; the fake has no worker, so nothing happens.
+    # NOTE: the Hub requests missing buckets from the storage service here; the fake has no worker and does nothing.
     return
 
 

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ._core_schemas import SCHEMAS, TABLES
+from ._core_validation import is_uuid
 from ._errors import FakeHubError, hub_error_response
 from ._query import RECORD_PARAMETERS, Query, ResourceSchema, decode_query, list_body, project, record_body
 from ._state import HubState, Identity, new_id, now_iso
@@ -21,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[Request, "Call"], Awaitable[Response]]
 
-# How the Hub names each entity in "The … was not found." and in relation errors.
+# Entity names the Hub uses in "The … was not found." messages.
 ENTITY_NAMES = {
     "node": "node",
     "registry": "registry",
@@ -98,7 +99,7 @@ class Call:
         return self.state.table(table).get(key)
 
     def embed(self, schema_name: str, record: Mapping[str, Any] | None) -> dict[str, Any] | None:
-        """Return ``record`` as a relation embedded in a mutation answer: the related schema's default fields."""
+        """Return ``record`` projected to its schema's default fields, for embedding in a mutation response."""
         if record is None:
             return None
         return project(record, Query(), SCHEMAS[schema_name], SCHEMAS, None)
@@ -115,8 +116,6 @@ class Call:
 
 def check_uuid(record_id: str) -> None:
     """Raise the Hub's 500 for an id that is not a UUID, as its database does."""
-    from ._core_validation import is_uuid
-
     if not is_uuid(record_id):
         raise FakeHubError(500, "internal_error", f'invalid input syntax for type uuid: "{record_id}"')
 
@@ -124,7 +123,7 @@ def check_uuid(record_id: str) -> None:
 def endpoint(state: HubState, *, public: bool = False) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
     """Wrap a core handler: authenticate, turn ``FakeHubError`` into the Hub's error body, log unexpected errors.
 
-    A token that is sent but not active answers 500 even on public routes, because the Hub
+    A token that is sent but not active gets a 500 even on public routes, because the Hub
     introspects every bearer token before routing.
     """
 
@@ -160,12 +159,12 @@ async def read_body(request: Request) -> Any:
 
 
 def answer(data: Any, status: int) -> JSONResponse:
-    """Return a mutation answer ``{data, meta: {}}``."""
+    """Return a mutation response ``{data, meta: {}}``."""
     return JSONResponse({"data": data, "meta": {}}, status_code=status)
 
 
 def empty(status: int = 202) -> Response:
-    """Return an answer without body and without content type."""
+    """Return a response without body and without content type."""
     return Response(status_code=status)
 
 

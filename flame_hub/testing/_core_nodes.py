@@ -266,7 +266,7 @@ def _node_client(call: Call, node: dict[str, Any]) -> dict[str, Any]:
 
 
 def credentials_view(client: dict[str, Any]) -> dict[str, Any]:
-    """Return the flat credential answer ``{id, name, displayName, secret}`` of an Authup client."""
+    """Return the flat credentials response ``{id, name, displayName, secret}`` of an Authup client."""
     return {
         "id": client["id"],
         "name": client["name"],
@@ -593,7 +593,7 @@ async def create_project_node(request: Request, call: Call) -> Response:
             "nodeRealmId": node["realmId"],
         }
     )
-    # The answer embeds the project as it was before the counter changed, like the Hub.
+    # The response embeds the project as it was before the counter changed, as the Hub does.
     data = dict(link)
     data["project"] = call.embed("project", project)
     data["node"] = call.embed("node", node)

@@ -1,6 +1,6 @@
 """Request body validation of the fake Hub's core service, with the Hub's issue codes, paths and messages.
 
-A resource declares its writable attributes as ``Attribute`` values in the Hub's mount order;
+A resource declares its writable attributes as ``Attribute`` values in the Hub's mount order.
 ``validate`` keeps only those keys, checks them and raises one 400 with an issue per bad attribute.
 """
 
@@ -25,7 +25,7 @@ class Attribute:
     ``kind`` is ``string``, ``slug`` (trimmed, lower-cased, ``[a-z0-9-_.]``), ``boolean``,
     ``integer``, ``uuid``, ``enum``, ``arguments`` (image command arguments) or ``labels``
     (a string-to-string object). ``required`` applies on create only; on update every attribute
-    is optional. ``create`` and ``update`` say in which operation the attribute is mounted, so a
+    is optional. ``create`` and ``update`` select the operations that mount the attribute, so a
     create-only key sent on update is dropped.
     """
 
@@ -153,9 +153,9 @@ def _check(attribute: Attribute, value: Any, optional: bool) -> tuple[Any, list[
     if issues:
         return value, issues
     if attribute.pattern is not None and re.fullmatch(attribute.pattern, value) is None:
-        shown = f"/{attribute.pattern}/"
-        message = f"Invalid string: must match pattern {shown}"
-        return value, [_issue(path, message, "pattern", optional, data={"pattern": shown})]
+        pattern = f"/{attribute.pattern}/"
+        message = f"Invalid string: must match pattern {pattern}"
+        return value, [_issue(path, message, "pattern", optional, data={"pattern": pattern})]
     return value, []
 
 

@@ -325,8 +325,8 @@ def test_analysis_client_permissions(hub, analysis, fake_hub):
     assert again.status_code == 500
 
     other = next(p for p in fake_hub.state.table("auth.permissions").values() if p["name"] == "node_create")
-    refused = hub.post(f"analyses/{analysis['id']}/client/permissions", json={"permissionId": other["id"]})
-    assert refused.status_code == 403
+    rejected = hub.post(f"analyses/{analysis['id']}/client/permissions", json={"permissionId": other["id"]})
+    assert rejected.status_code == 403
 
 
 # -- logs ---------------------------------------------------------------------------------------------------------
