@@ -1,5 +1,6 @@
 """Session construction, connect() from the environment and the default Session."""
 
+import asyncio
 import threading
 import time
 
@@ -237,3 +238,25 @@ def test_existing_client_used_and_kept_open(fake_hub):
 
         assert not client.is_closed
         assert logged(fake_hub, "/core/nodes", "GET", 1)[-1].headers["x-test"] == "kept"
+
+
+def test_activate_per_asyncio_task():
+    first = flame_hub.Session("https://first.example")
+    second = flame_hub.Session("https://second.example")
+
+    async def use(session, started, other_started):
+        with session.activate():
+            started.set()
+            await other_started.wait()
+            return flame_hub.get_default_session()
+
+    async def main():
+        first_started, second_started = asyncio.Event(), asyncio.Event()
+        return await asyncio.gather(
+            use(first, first_started, second_started), use(second, second_started, first_started)
+        )
+
+    seen_first, seen_second = asyncio.run(main())
+
+    assert seen_first is first
+    assert seen_second is second

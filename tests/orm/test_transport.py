@@ -306,3 +306,17 @@ def test_retry_backoff_grows_and_caps():
     retry = Retry(total=5, backoff_factor=1.0, backoff_max=3.0, jitter=False)
 
     assert [retry.backoff(n) for n in range(1, 5)] == [1.0, 2.0, 3.0, 3.0]
+
+
+def test_retry_rejects_negative_values():
+    with pytest.raises(errors.ConfigurationError, match="total=-1"):
+        Retry(total=-1)
+    with pytest.raises(errors.ConfigurationError, match="must not be negative"):
+        Retry(backoff_factor=-0.5)
+
+
+def test_timeout_invalid_rejected(fake_hub):
+    with pytest.raises(errors.ConfigurationError, match="timeout="):
+        flame_hub.Session(fake_hub.url, timeout="slow")
+    with pytest.raises(errors.ConfigurationError, match="timeout="):
+        flame_hub.Session(fake_hub.url, timeout=(1, 2, 3))
