@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flame_hub.testing._errors import FakeHubError
 from flame_hub.testing._query import (
@@ -401,3 +403,20 @@ def test_group_type():
     query = decode_query("filter[id]=n1&filter[name]=x", NODE, SCHEMAS)
     assert isinstance(query.filter, Group)
     assert query.filter.operator == "and"
+
+
+# -- robustness ----------------------------------------------------------------------------------------------
+
+_QUERY_ALPHABET = "abcfilter[]=&,!~<>()'.%2B+-_ 0123456789namesortpageincludefields"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_QUERY_ALPHABET, max_size=60))
+def test_decode_arbitrary_query(raw):
+    try:
+        query = decode_query(raw, NODE, SCHEMAS)
+    except FakeHubError as error:
+        assert error.status == 400
+        return
+    data, total = apply_query(NODES, query, NODE, SCHEMAS, load_relation)
+    assert len(data) <= total
