@@ -22,7 +22,7 @@ from ._transport import (
     encode_query,
     remember_file_positions,
 )
-from .auth import Auth, ClientAuth, PasswordAuth, StaticAuth
+from .auth import Auth, ClientAuth, PasswordAuth, StaticAuth, token_rejection
 from .errors import ConfigurationError, HubError, error_from_response
 
 if TYPE_CHECKING:
@@ -35,10 +35,6 @@ logger = logging.getLogger(__name__)
 SERVICES = ("auth", "core", "storage")
 LAZY_MODES = ("select", "raise")
 USER_AGENT = "flame-hub/0.1"
-
-# The message of the 500 response with which the Hub's core and storage services reject an
-# expired, revoked or unknown bearer token (they pass Authup's verifier error through).
-_INACTIVE_JWT_MESSAGE = "The JWT is not active."
 
 
 def _service_base(url: str) -> str:
@@ -245,7 +241,7 @@ class Session:
                 response.read()
                 response.close()
 
-            rejection = _token_rejection(response) if token is not None else None
+            rejection = token_rejection(response) if token is not None else None
             if rejection is None or self.auth is None:
                 raise error_from_response(response)
             if renewed:
@@ -292,20 +288,6 @@ def _names_one_record(path: str) -> bool:
     """Return whether ``path`` addresses one record (``nodes/ID``) rather than a collection (``analysis-logs``)."""
     segments = [segment for segment in path.split("?", 1)[0].split("/") if segment]
     return len(segments) >= 2
-
-
-def _token_rejection(response: httpx2.Response) -> str | None:
-    """Return why ``response`` rejects the bearer token, or ``None`` when it is another error."""
-    if response.status_code == 401:
-        return "401 Unauthorized"
-    if response.status_code == 500:
-        try:
-            body = jsonlib.loads(response.content)
-        except ValueError:
-            return None
-        if isinstance(body, dict) and body.get("message") == _INACTIVE_JWT_MESSAGE:
-            return f"500 {_INACTIVE_JWT_MESSAGE}"
-    return None
 
 
 # -- the default Session ----------------------------------------------------------------------------

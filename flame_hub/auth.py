@@ -6,16 +6,19 @@ older than Authup 1.0.0-beta.54, and ``StaticAuth`` sends a token obtained elsew
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
 import time
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx2
 
-from .errors import AuthenticationError, ServerError, parse_error_body, retry_after_seconds
+from ._transport import Transport
+from .errors import AuthenticationError, ConfigurationError, ServerError, parse_error_body, retry_after_seconds
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -35,6 +38,24 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 # Codes and OAuth2 error names with which a Hub rejects a grant type it does not know.
 _UNSUPPORTED_GRANT = {"unsupported_grant_type", "unsupported_token_grant_type"}
 
+# The message of the 500 response with which the Hub's core and storage services reject an
+# expired, revoked or unknown bearer token (they pass Authup's verifier error through).
+_INACTIVE_JWT_MESSAGE = "The JWT is not active."
+
+
+def token_rejection(response: httpx2.Response) -> str | None:
+    """Return why ``response`` rejects the bearer token of its request, or ``None`` for other errors."""
+    if response.status_code == 401:
+        return "401 Unauthorized"
+    if response.status_code == 500:
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            return None
+        if isinstance(body, dict) and body.get("message") == _INACTIVE_JWT_MESSAGE:
+            return f"500 {_INACTIVE_JWT_MESSAGE}"
+    return None
+
 
 @dataclass(frozen=True)
 class _Token:
@@ -50,18 +71,26 @@ def _renew_time(sent_at: float, lifetime: float) -> float:
     return sent_at + lifetime - margin
 
 
-class Auth:
+class Auth(httpx2.Auth):
     """Base class of the credentials a Session sends; subclasses define the login grant.
 
     ``base_url`` is the URL of the auth service (``https://hub.example/auth/``); ``None`` uses the
-    Session's. One instance keeps one token and renews it under a lock, so threads that share a
-    Session log in once.
+    Session's. ``client`` is an httpx2 client for the token requests; without a ``base_url`` they
+    go to ``token`` relative to the client's own base URL. One instance keeps one token and
+    renews it under a lock, so threads that share a Session log in once.
+
+    Outside a Session the credentials also work as an ``httpx2.Auth``, as the official client's
+    do: ``httpx2.Client(auth=PasswordAuth(..., base_url=...))``.
     """
 
     kind = "anonymous"
+    # The flow reads the body of a 500 response to tell a rejected token from other failures.
+    requires_response_body = True
 
-    def __init__(self, base_url: str | None = None) -> None:
+    def __init__(self, base_url: str | None = None, client: httpx2.Client | None = None) -> None:
         self.base_url = None if base_url is None else base_url.rstrip("/") + "/"
+        self._client = client
+        self._own_transport: Transport | None = None
         self._lock = threading.Lock()
         self._token: _Token | None = None
         self._refresh_token: str | None = None
@@ -82,12 +111,33 @@ class Auth:
 
     # -- used by Session -------------------------------------------------------------------------
 
-    def token_url(self, session: Session) -> str:
-        """Return the token endpoint URL, from ``base_url`` or else the Session's auth URL."""
-        base = self.base_url or session.service_url("auth")
-        return base + "token"
+    def token_url(self, session: Session | None) -> str:
+        """Return the token endpoint URL: below ``base_url``, else the Session's auth URL, else the client's."""
+        if self.base_url is not None:
+            return self.base_url + "token"
+        if session is not None and session.auth_url is not None:
+            return session.service_url("auth") + "token"
+        if self._client is not None:
+            return "token"
+        raise ConfigurationError(
+            f"{type(self).__name__} has no URL for the token endpoint: pass base_url= (the auth service, for "
+            "example 'https://hub.example/auth/') or use the credentials with a Session that has an auth URL."
+        )
 
-    def access_token(self, session: Session) -> str:
+    def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
+        """Add the bearer token to ``request``; after a rejection renew the token and send it once more."""
+        token = self.access_token(None)
+        request.headers["Authorization"] = f"Bearer {token}"
+        response = yield request
+
+        reason = token_rejection(response)
+        if reason is None:
+            return
+        self.reject(token, reason)
+        request.headers["Authorization"] = f"Bearer {self.access_token(None)}"
+        yield request
+
+    def access_token(self, session: Session | None) -> str:
         """Return a valid access token, logging in or renewing first when it is missing or due."""
         token = self._token
         if token is not None and time.monotonic() < token.renew_at:
@@ -115,7 +165,7 @@ class Auth:
 
     # -- renewal ----------------------------------------------------------------------------------
 
-    def _renew(self, session: Session) -> str:
+    def _renew(self, session: Session | None) -> str:
         now = time.monotonic()
         if now < self._throttled_until:
             wait = self._throttled_until - now
@@ -142,12 +192,22 @@ class Auth:
 
         return self._login(session, self._grant_body(), "login")
 
-    def _login(self, session: Session, body: dict[str, Any], purpose: str) -> str:
+    def _token_transport(self, session: Session | None) -> Transport:
+        """Return the transport for token requests: the Session's, else one over ``client`` or of its own."""
+        if session is not None and self._client is None:
+            return session._transport
+        if self._own_transport is None:
+            self._own_transport = Transport(retry=0, client=self._client)
+        return self._own_transport
+
+    def _login(self, session: Session | None, body: dict[str, Any], purpose: str) -> str:
         url = self.token_url(session)
+        transport = self._token_transport(session)
         sent_at = time.monotonic()
         # Token requests are POSTs and never retried by the transport: the retry rules of the
         # Session apply only to idempotent requests.
-        response = session._transport.send("POST", url, idempotent=False, json=body)
+        response = transport.send("POST", url, idempotent=False, json=body)
+        url = str(response.url)
         if response.status_code >= 400:
             self._raise_for_token_error(response, url, purpose)
 
@@ -239,9 +299,15 @@ class PasswordAuth(Auth):
     kind = "user"
 
     def __init__(
-        self, username: str, password: str, base_url: str | None = None, *, realm: str | None = None
+        self,
+        username: str,
+        password: str,
+        base_url: str | None = None,
+        *,
+        realm: str | None = None,
+        client: httpx2.Client | None = None,
     ) -> None:
-        super().__init__(base_url)
+        super().__init__(base_url, client)
         self.username = username
         self._password = password
         self.realm = realm
@@ -269,8 +335,10 @@ class ClientAuth(Auth):
 
     kind = "client"
 
-    def __init__(self, client_id: str, client_secret: str, base_url: str | None = None) -> None:
-        super().__init__(base_url)
+    def __init__(
+        self, client_id: str, client_secret: str, base_url: str | None = None, *, client: httpx2.Client | None = None
+    ) -> None:
+        super().__init__(base_url, client)
         self.client_id = client_id
         self._client_secret = client_secret
 
@@ -295,8 +363,10 @@ class RobotAuth(Auth):
 
     kind = "robot"
 
-    def __init__(self, robot_id: str, robot_secret: str, base_url: str | None = None) -> None:
-        super().__init__(base_url)
+    def __init__(
+        self, robot_id: str, robot_secret: str, base_url: str | None = None, *, client: httpx2.Client | None = None
+    ) -> None:
+        super().__init__(base_url, client)
         self.robot_id = robot_id
         self._robot_secret = robot_secret
 
@@ -341,7 +411,7 @@ class StaticAuth(Auth):
             raise TypeError("StaticAuth needs a non-empty access token.")
         self._static_token = token
 
-    def access_token(self, session: Session) -> str:
+    def access_token(self, session: Session | None) -> str:
         return self._static_token
 
     def reject(self, access_token: str, reason: str) -> None:

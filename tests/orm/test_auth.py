@@ -4,6 +4,7 @@ import logging
 import threading
 import time
 
+import httpx2
 import pytest
 
 import flame_hub
@@ -442,3 +443,47 @@ def test_secrets_absent_from_error_reprs(fake_hub):
     error = info.value
     texts = [str(error), repr(error), repr(error.request), repr(error.response), repr(error.request.headers)]
     assert all(token not in text for text in texts)
+
+
+# -- as an httpx2.Auth outside a Session --------------------------------------------------------------
+
+
+def test_httpx2_auth_flow(fake_hub):
+    auth = PasswordAuth("admin", "start123", base_url=fake_hub.auth_url)
+
+    with httpx2.Client(auth=auth) as client:
+        first = client.get(fake_hub.core_url + "nodes")
+        second = client.get(fake_hub.core_url + "nodes")
+
+    assert first.status_code == 200
+    assert second.status_code == 200
+    assert len(token_requests(fake_hub)) == 1
+    assert token_requests(fake_hub)[0].body["grant_type"] == "password"
+
+
+def test_httpx2_auth_flow_renews_rejected_token(fake_hub):
+    auth = ClientAuth("system", "start123", base_url=fake_hub.auth_url)
+
+    with httpx2.Client(auth=auth) as client:
+        client.get(fake_hub.core_url + "nodes")
+        revoke_tokens(fake_hub, "access")
+        response = client.get(fake_hub.core_url + "nodes")
+
+    assert response.status_code == 200
+    assert [record.status for record in logged(fake_hub, "/core/nodes", "GET", 3)] == [200, 500, 200]
+    assert len(token_requests(fake_hub, 2)) == 2
+
+
+def test_token_client_used(fake_hub):
+    with httpx2.Client(base_url=fake_hub.auth_url, headers={"X-Token-Client": "yes"}) as token_client:
+        auth = PasswordAuth("admin", "start123", client=token_client)
+        with flame_hub.Session(fake_hub.url, auth=auth) as session:
+            whoami(session)
+
+    assert token_requests(fake_hub)[0].headers["x-token-client"] == "yes"
+
+
+def test_auth_flow_without_base_url_rejected(fake_hub):
+    with httpx2.Client(auth=PasswordAuth("admin", "start123")) as client:
+        with pytest.raises(errors.ConfigurationError, match="base_url="):
+            client.get(fake_hub.core_url + "nodes")
