@@ -68,8 +68,8 @@ class IdentityMap:
     def add(self, obj: Model) -> Model:
         """Register ``obj`` and return the canonical object for its id.
 
-        When another object already holds that id, that object is returned and ``obj`` is not
-        registered; callers merge the new data into the returned object.
+        When another object is registered with that id, that object is returned and ``obj`` is
+        not registered. Callers merge the new data into the returned object.
         """
         key = _key_of(obj)
         if key is None:

@@ -1,8 +1,8 @@
 """Encode Django-style lookups (``name__startswith="lab-"``) as the Hub's bracket filters (``filter[name]=lab-~``).
 
-The Hub silently drops filters it cannot apply and splits every value on commas, so a filter
-that does not say exactly what the caller asked for is rejected here with ``ValueError`` or
-``TypeError`` before any request is sent, instead of returning an unfiltered or wrongly
+The Hub silently drops filters it cannot apply and splits every value on commas. A filter
+that would not select exactly what the caller requested therefore raises ``ValueError`` or
+``TypeError`` here, before any request, instead of returning an unfiltered or wrongly
 filtered list.
 
 Supported lookups: ``exact`` (the default), ``ne``, ``in``, ``lt``, ``lte``, ``gt``, ``gte``,
@@ -31,7 +31,7 @@ LOOKUPS = ("exact", "ne", "in", "lt", "lte", "gt", "gte", "contains", "startswit
 # Lookups matched as text: the Hub never converts their values to numbers or booleans.
 _TEXT_MATCH = ("contains", "startswith", "endswith")
 
-# Lookups whose negation the bracket syntax can express, with the negated wire form.
+# Lookups whose negation the bracket syntax can express.
 _EXCLUDABLE = ("exact", "in", "contains", "startswith", "endswith", "isnull")
 
 # The Hub turns these strings into numbers or booleans before comparing, so a text field

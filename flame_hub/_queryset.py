@@ -366,7 +366,7 @@ class QuerySet(Generic[M]):
         for condition in conditions:
             if any(existing.key == condition.key for existing in clone._conditions):
                 raise ValueError(
-                    f"{condition.key} is already filtered; the Hub accepts one condition per field. "
+                    f"{condition.key} is already filtered, and the bracket syntax has one key per field. "
                     f"Combine them into one lookup (for example {condition.wire_field}__in=[...])."
                 )
             clone._conditions.append(condition)
@@ -432,7 +432,7 @@ class QuerySet(Generic[M]):
         params = self._list_params(limit=limit, offset=offset, with_sort=with_sort)
         body = self._get_session().request_json(meta.service, "GET", meta.path, params=params)
         if not isinstance(body, Mapping) or not isinstance(body.get("data"), list):
-            raise errors.HubError(f"The Hub answered GET {meta.path} with a body that is not a list: {body!r:.200}.")
+            raise errors.HubError(f"GET {meta.path} returned a body that is not a list: {body!r:.200}.")
         return dict(body)
 
     def _iter_rows(self) -> Iterator[M]:

@@ -1,4 +1,4 @@
-"""Every Hub resource as a model class; ``Model._meta`` holds each resource's declaration."""
+"""Every Hub resource as a model class, with each resource's declaration in ``Model._meta``."""
 
 from flame_hub.models._base import (
     IgnoredFieldWarning,

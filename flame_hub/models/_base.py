@@ -55,9 +55,9 @@ __all__ = [
 
 OPERATIONS = frozenset({"list", "get", "create", "update", "delete"})
 
-# Set while a Hub response is parsed: pydantic calls the model's own __init__ during
-# validation, and there the caller's checks (server-set fields, enum values, lengths) must not
-# run, because a newer Hub may send values this library does not know yet.
+# Set while a Hub response is parsed. Pydantic calls the model's own __init__ during
+# validation, and there the checks of caller input (server-set fields, enum values, lengths)
+# must not run, because a newer Hub may send values this library does not know yet.
 _parsing_hub_data: contextvars.ContextVar[bool] = contextvars.ContextVar("_parsing_hub_data", default=False)
 
 _registry: dict[str, type[Model]] = {}
@@ -77,7 +77,7 @@ class UnknownEnumValueWarning(UserWarning):
 
 
 class IgnoredFieldWarning(UserWarning):
-    """The Hub answered an update with a different value than the one sent, so it ignored or changed it."""
+    """The Hub returned a different value than the one an update sent, so it ignored or rewrote the value."""
 
 
 class _Missing:
@@ -605,12 +605,20 @@ class Model(BaseModel):
         return obj
 
     @classmethod
-    def _parse_hub_data(cls, data: Mapping[str, Any]) -> Any:
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Any:
+        """Parse a record as the Hub sends it (camelCase keys); unknown enum values and keys are kept.
+
+        The object is not bound to a session; query through ``Model.objects`` to get tracked objects.
+        """
         token = _parsing_hub_data.set(True)
         try:
-            return cls.model_validate(data)
+            return super().model_validate(obj, *args, **kwargs)
         finally:
             _parsing_hub_data.reset(token)
+
+    @classmethod
+    def _parse_hub_data(cls, data: Mapping[str, Any]) -> Any:
+        return cls.model_validate(data)
 
     @classmethod
     def _split_embedded(cls, payload: Mapping[str, Any], session: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -696,7 +704,7 @@ class Model(BaseModel):
         session.identity_map.touch(self)
 
     def _warn_ignored(self, names: list[str], body: Mapping[str, Any], record: Mapping[str, Any]) -> None:
-        """Warn about sent fields that the Hub's answer shows with another value (ignored or rewritten)."""
+        """Warn about each sent field whose value in the Hub's response differs (ignored or rewritten)."""
         for name in names:
             wire = self._meta.wire_name(name)
             if wire not in record:

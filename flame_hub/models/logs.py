@@ -1,7 +1,7 @@
 """Log records of analyses and analysis nodes (``/core/analysis-logs``, ``/core/analysis-node-logs``).
 
-The Hub reads and deletes logs only with plain equality filters on the ids (``analysis_id``,
-and ``node_id`` for node logs), optionally with ``level``; other lookups raise before a request.
+The Hub reads and deletes logs only with equality filters on ``analysis_id`` (and ``node_id``
+for node logs), optionally with ``level``. Other lookups raise before a request.
 """
 
 from __future__ import annotations

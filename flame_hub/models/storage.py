@@ -52,7 +52,7 @@ class Bucket(Model):
         """Upload files in one multipart request (POST ``buckets/{id}/upload``) and return the new bucket files.
 
         Each source is a local path (stored under its base name), a ``(name, data)`` or
-        ``(name, data, content_type)`` tuple, or a mapping of names to data; data is bytes, a
+        ``(name, data, content_type)`` tuple, or a mapping of names to data. Data is bytes, a
         binary file object (streamed) or a local path. The name may contain ``/`` to place the
         file in a directory. ``content_type`` applies to parts without their own; otherwise it is
         guessed from the name.

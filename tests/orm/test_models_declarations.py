@@ -361,3 +361,10 @@ def test_no_warning_for_clean_parse():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Node._from_hub({"id": NODE_ID, "name": "lab-1", "type": "default"}, None)
+
+
+def test_model_validate_parses_hub_records():
+    node = Node.model_validate({"id": NODE_ID, "name": "lab-1", "online": True, "registryProjectId": None})
+    assert node.id == NODE_ID
+    assert node.online is True
+    assert not node.is_saved
