@@ -320,3 +320,31 @@ def test_timeout_invalid_rejected(fake_hub):
         flame_hub.Session(fake_hub.url, timeout="slow")
     with pytest.raises(errors.ConfigurationError, match="timeout="):
         flame_hub.Session(fake_hub.url, timeout=(1, 2, 3))
+
+
+def test_stream_retried_then_returned_unread(fake_hub):
+    fake_hub.add_fault("GET", "/core/nodes", status=503, times=1)
+    auth = flame_hub.auth.PasswordAuth("admin", "start123")
+
+    with flame_hub.Session(fake_hub.url, auth=auth, retries=FAST_RETRY) as session:
+        response = session.request("core", "GET", "nodes", stream=True)
+        try:
+            assert not response.is_stream_consumed
+            body = response.read()
+        finally:
+            response.close()
+
+    assert response.status_code == 200
+    assert b'"data"' in body
+    assert [record.status for record in logged(fake_hub, "/core/nodes", "GET", 2)] == [503, 200]
+
+
+def test_stream_error_body_read(fake_hub):
+    fake_hub.add_fault("GET", "/core/nodes", status=404, body={"statusCode": 404, "code": "entity_not_found",
+                                                                 "message": "The node was not found.", "issues": []})
+
+    with flame_hub.Session(fake_hub.url, retries=0) as session:
+        with pytest.raises(errors.NotFound) as info:
+            session.request("core", "GET", "nodes", stream=True)
+
+    assert info.value.message == "The node was not found."
