@@ -9,13 +9,13 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import _core_analyses as analyses
 from . import _core_nodes as nodes
 from ._core_base import Call, answer, empty, endpoint, list_answer, read_body, record_answer, stamp, touch
 from ._core_schemas import MASTER_IMAGE, MASTER_IMAGE_GROUP
-from ._errors import FakeHubError
+from ._errors import FakeHubError, hub_error_response
 from ._state import HubState, new_id
 
 HUB_VERSION = "0.14.0"
@@ -238,4 +238,18 @@ def build_core_app(state: HubState) -> ASGIApp:
         Route(path, endpoint(state, public=public)(handler), methods=[method])
         for path, method, handler, public in _ROUTES
     ]
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+    router = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        # The Hub introspects a bearer token before routing, so a dead token fails even on unknown routes.
+        if scope["type"] == "http":
+            request = Request(scope)
+            if state.bearer_token(request) is not None:
+                try:
+                    state.hub_identity(request)
+                except FakeHubError as error:
+                    await hub_error_response(error)(scope, receive, send)
+                    return
+        await router(scope, receive, send)
+
+    return app

@@ -27,9 +27,10 @@ from ._core_base import (
     stamp,
     touch,
 )
-from ._core_schemas import NODE, PROJECT, PROJECT_NODE, REGISTRY, REGISTRY_PROJECT
+from ._core_schemas import NODE, PROJECT, PROJECT_NODE, REGISTRY, REGISTRY_PROJECT, SCHEMAS
 from ._core_validation import Attribute, validate
 from ._errors import FakeHubError
+from ._query import ResourceSchema, decode_query
 from ._state import new_id
 
 NODE_ATTRIBUTES = (
@@ -340,14 +341,21 @@ def _check_registry_unique(call: Call, registry: dict[str, Any]) -> None:
             raise FakeHubError(409, "entity_conflict", CONFLICT_MESSAGE)
 
 
+def _selects_account_secret(request: Request, schema: ResourceSchema) -> bool:
+    query = decode_query(request.url.query, schema, SCHEMAS, parameters=("fields",))
+    return "accountSecret" in query.fields.get("", [])
+
+
 async def list_registries(request: Request, call: Call) -> Response:
+    if _selects_account_secret(request, REGISTRY):
+        # Selecting the hidden secret needs the permission that manages registries.
+        call.require("registry_manage")
     return list_answer(request, call, REGISTRY, call.table("registry").values())
 
 
 async def read_registry(request: Request, call: Call) -> Response:
     registry = call.find("registry", request.path_params["id"])
-    if "accountSecret" in request.url.query:
-        # Selecting the hidden secret needs the permission that manages registries.
+    if _selects_account_secret(request, REGISTRY):
         call.require("registry_manage")
     return record_answer(request, call, REGISTRY, registry)
 
@@ -416,7 +424,7 @@ async def list_registry_projects(request: Request, call: Call) -> Response:
 async def read_registry_project(request: Request, call: Call) -> Response:
     project = call.find("registryProject", request.path_params["id"])
     identity = call.identity
-    if "accountSecret" in request.url.query and project.get("accountSecret") is not None:
+    if _selects_account_secret(request, REGISTRY_PROJECT) and project.get("accountSecret") is not None:
         own_node = any(
             node.get("registryProjectId") == project["id"] and node.get("clientId") == identity.id
             for node in call.table("node").values()

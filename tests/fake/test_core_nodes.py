@@ -418,3 +418,9 @@ def test_node_list_meta_schema(hub, three_nodes):
 def test_node_list_include_and_fields(hub, three_nodes):
     data = hub.get("nodes?include=registry,realm&fields=name").json()["data"]
     assert data[0] == {"name": "rec-q-alpha", "registry": None}
+
+
+def test_garbage_token_on_unknown_route(fake_hub):
+    headers = {"Authorization": "Bearer invalid-garbage-token-0000"}
+    assert httpx2.get(fake_hub.core_url + "services", headers=headers).status_code == 500
+    assert httpx2.get(fake_hub.core_url + "services").status_code == 404

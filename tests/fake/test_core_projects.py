@@ -274,3 +274,13 @@ def test_project_delete_refused_with_analyses(hub, project):
     assert response.json()["message"] == "The project still has associated analyses."
     hub.delete(f"analyses/{analysis['id']}")
     assert hub.delete(f"projects/{project['id']}").status_code == 202
+
+
+def test_registry_secret_needs_permission(hub, fake_hub):
+    created(hub.post("registries", json={"name": "harbor", "host": "a.example.org", "accountSecret": "secret-1"}))
+    with other_realm_user(fake_hub) as user:
+        plain = user.get("registries")
+        selected = user.get("registries", params={"fields": "+accountSecret"})
+    assert plain.status_code == 200
+    assert selected.status_code == 400
+    assert issue_pairs(selected) == [("permission_not_found", ["registry_manage"])]
