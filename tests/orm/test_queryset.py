@@ -363,3 +363,27 @@ def test_required_log_filter(session):
 def test_log_filters_equality_only(session):
     with pytest.raises(ValueError, match="only equality filters"):
         AnalysisLog.objects.using(session).exclude(level="error")
+
+
+def test_hidden_field_loaded_on_request(fake_hub, session):
+    Registry.objects.using(session).create(name="reg-1", host="reg-1.example.org", account_secret="acc-secret-1")
+    session.clear()
+    plain = Registry.objects.using(session).get(name="reg-1")
+    assert plain.account_secret is None
+
+    session.clear()
+    with_secret = Registry.objects.using(session).fields("account_secret").get(name="reg-1")
+    assert with_secret.account_secret == "acc-secret-1"
+    assert "acc-secret-1" not in repr(with_secret)
+    assert last_query(fake_hub, "/core/registries") == (
+        "filter[name]=reg-1&sort=id&fields=%2BaccountSecret&page[limit]=2&page[offset]=0"
+    )
+
+
+def test_get_by_id_with_include(fake_hub, session):
+    registry = Registry.objects.using(session).create(name="reg-1", host="reg-1.example.org")
+    node = Node.objects.using(session).create(name="lab-1", registry=registry)
+    session.clear()
+    loaded = Node.objects.using(session).include("registry", "registry_project").get(id=node.id)
+    assert loaded.registry.name == "reg-1"
+    assert last_query(fake_hub, f"/core/nodes/{node.id}") == "include=registry%2CregistryProject"

@@ -9,6 +9,7 @@ from flame_hub.models import (
     AnalysisNode,
     Bucket,
     BucketFile,
+    MasterImage,
     Node,
     Project,
     ProjectNode,
@@ -210,3 +211,16 @@ def test_reverse_relation_not_assignable(session):
     project = Project.objects.using(session).create(name="proj-1")
     with pytest.raises(AttributeError, match="set Analysis.project_id"):
         project.analyses = []
+
+
+def test_project_master_image(fake_hub, session):
+    image = MasterImage.objects.using(session).first()
+    assert image is not None
+    project = Project.objects.using(session).create(name="proj-1", master_image=image)
+    session.clear()
+
+    [loaded] = Project.objects.using(session).filter(id=project.id).include("master_image")
+    before = request_count(fake_hub)
+    assert loaded.master_image.id == image.id
+    assert request_count(fake_hub) == before
+    assert "include=masterImage" in logged(fake_hub, "/core/projects", "GET")[-1].query
