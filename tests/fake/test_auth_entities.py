@@ -670,3 +670,38 @@ def test_realm_user_passes_on_own_permissions(fake_hub: FakeHub, admin: Auth, ht
 
     assert held.status_code == 201
     assert not_held.status_code == 403
+
+
+def test_user_upsert_by_id(fake_hub: FakeHub, admin: Auth) -> None:
+    user_id = "5d8f3a41-2b7c-4c55-9a0e-6f1d2e3c4b5a"
+
+    created = admin.put(f"users/{user_id}", {"name": "put-user", "email": "put@example.com"})
+    updated = admin.put(f"users/{user_id}", {"firstName": "Put"})
+
+    assert created.status_code == 201
+    assert created.json()["data"]["id"] == user_id
+    assert updated.status_code == 202
+    assert updated.json()["data"]["firstName"] == "Put"
+
+
+def test_user_self_routes(fake_hub: FakeHub, admin: Auth, http: httpx2.Client) -> None:
+    master_id = fake_hub.state.known["master_realm_id"]
+    admin_id = fake_hub.state.known["admin_user_id"]
+
+    by_self = admin.get("users/@self").json()["data"]
+    in_realm = admin.get(f"realms/{master_id}/users/{admin_id}").json()["data"]
+    realm_by_name = admin.get(f"realms/master/users/{admin_id}").json()["data"]
+
+    assert by_self["id"] == admin_id
+    assert in_realm["name"] == "admin"
+    assert realm_by_name["name"] == "admin"
+
+
+def test_user_updates_itself(fake_hub: FakeHub, http: httpx2.Client) -> None:
+    fake_hub.create_user("self-editor", "self-editor-1")
+    editor = login(http, "self-editor", "self-editor-1")
+
+    response = editor.post("users/@me", {"firstName": "Self"})
+
+    assert response.status_code == 202
+    assert response.json()["data"]["firstName"] == "Self"
