@@ -379,6 +379,7 @@ def _decode_filters(raw: Any, schema: ResourceSchema, schemas: SchemaRegistry) -
 
 
 def _filter_key_allowed(key: str, schema: ResourceSchema, schemas: SchemaRegistry) -> bool:
+    # NOTE: Authup declares its filters as indexed ("anchor"); this check ignores indexes and uses the allow-list only.
     relation, dot, name = key.rpartition(".")
     if not dot:
         if schema.filters is None:
