@@ -525,10 +525,14 @@ class _Client:
         total = queryset.count()
         return rows, ResourceListMeta(total=total, limit=len(rows) if limit is None else limit, offset=offset)
 
-    def _get(self, model: type[Model], record: Any, *, include: Any = None, fields: Any = None) -> Any:
+    def _get(
+        self, model: type[Model], record: Any, *, include: Any = None, fields: Any = None, meta: bool = False
+    ) -> Any:
         record_id = _record_id(record, model)
         queryset = self._queryset(model, include=include, fields=fields)
         try:
+            if meta:
+                return self._get_with_meta(model, record_id, include=include, fields=fields)
             return queryset.get(id=record_id)
         except errors.NotFound as exc:
             # Only the Hub's "no such record" means None; a 404 without that code comes from a
@@ -536,6 +540,21 @@ class _Client:
             if exc.code == "entity_not_found":
                 return None
             raise
+
+    def _get_with_meta(self, model: type[Model], record_id: str, *, include: Any, fields: Any) -> Any:
+        """Return ``(object, meta)`` of one record, ``meta`` being the response's ``meta`` object as sent."""
+        meta = model._meta
+        relations = list(meta.includes) if include is None else _names(include, "include")
+        hidden = _names(fields, "fields")
+        params = []
+        if relations:
+            params.append(("include", ",".join(meta.wire_name(name) for name in relations)))
+        if hidden:
+            params.append(("fields", ",".join("+" + meta.wire_name(name) for name in hidden)))
+
+        body = self._session.request_json(meta.service, "GET", f"{meta.path}/{record_id}", params=params or None)
+        response_meta = body.get("meta") if isinstance(body, Mapping) else None
+        return model._from_hub(_unwrap(body), self._session), response_meta or {}
 
     def _bound(self, model: type[Model], record: Any) -> Any:
         """Return this Session's object for ``record`` without a request (only its id is known if it was not loaded)."""
@@ -651,6 +670,7 @@ def _install_get_method(owner: type, model: type[Model]) -> None:
             inspect.Parameter(id_name, inspect.Parameter.POSITIONAL_OR_KEYWORD),
             _keyword("include"),
             _keyword("fields"),
+            _keyword("meta", False),
             _keyword("auth"),
         ]
     )
@@ -658,14 +678,21 @@ def _install_get_method(owner: type, model: type[Model]) -> None:
     def get_one(self: _Client, *args: Any, **kwargs: Any) -> Any:
         arguments = signature.bind(self, *args, **kwargs).arguments
         _check_auth_argument(arguments.get("auth"), f"get_{model._meta.singular}")
-        return self._get(model, arguments[id_name], include=arguments.get("include"), fields=arguments.get("fields"))
+        return self._get(
+            model,
+            arguments[id_name],
+            include=arguments.get("include"),
+            fields=arguments.get("fields"),
+            meta=arguments.get("meta", False),
+        )
 
     _finish(
         get_one,
         f"get_{meta.singular}",
         owner,
         f"Return the {model.__name__} with this id (GET /{meta.service}/{meta.path}/{{id}}), or ``None``\n"
-        "when the Hub answers 404 ``entity_not_found``; other errors raise.",
+        "when the Hub answers 404 ``entity_not_found``; other errors raise. With ``meta=True`` the\n"
+        "result is ``(object, meta)``, ``meta`` being the response's ``meta`` dict.",
         signature,
     )
 

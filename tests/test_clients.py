@@ -424,3 +424,14 @@ def test_storage_bucket_crud(fake_hub, auth):
 
         client.delete_bucket(bucket)
         assert client.get_bucket(bucket.id) is None
+
+
+def test_get_with_meta(fake_hub, core_client, master_realm):
+    node = core_client.create_node("meta-node", realm_id=master_realm)
+
+    fetched, meta = core_client.get_node(node.id, meta=True)
+
+    assert fetched is node
+    assert "schema" in meta
+    assert ("include", "registry,registryProject") in last_query(fake_hub, f"/core/nodes/{node.id}")
+    assert core_client.get_node(str(uuid.uuid4()), meta=True) is None
