@@ -157,7 +157,7 @@ class QuerySet(Generic[M]):
         if self._result_cache is not None:
             return len(self._result_cache)
 
-        body = self._request_page(limit=1, offset=0, with_sort=False)
+        body = self._request_page(limit=1, offset=0, for_count=True)
         total = int(body.get("meta", {}).get("total", 0))
         total = max(total - self._low, 0)
         if self._high is not None:
@@ -186,6 +186,14 @@ class QuerySet(Generic[M]):
         """Return ``{id: object}`` for the given ids (model objects, ``uuid.UUID`` or strings), in batches of 50."""
         id_list = list(dict.fromkeys(check_id(value, what="in_bulk() id") for value in ids))
         found: dict[str, M] = {}
+        if "id" not in self.model._meta.filters:
+            # The Hub cannot list these records by id, so each one is read on its own.
+            for record_id in id_list:
+                obj = self.get_or_none(id=record_id)
+                if obj is not None:
+                    found[record_id] = obj
+            return found
+
         for start in range(0, len(id_list), PAGE_SIZE):
             batch = id_list[start : start + PAGE_SIZE]
             for obj in self.filter(id__in=batch):
@@ -402,7 +410,7 @@ class QuerySet(Generic[M]):
             return None
         return ",".join(("-" if key.startswith("-") else "") + meta.wire_name(key.lstrip("-")) for key in keys)
 
-    def _list_params(self, *, limit: int, offset: int, with_sort: bool = True) -> list[tuple[str, str]]:
+    def _list_params(self, *, limit: int, offset: int, for_count: bool = False) -> list[tuple[str, str]]:
         meta = self.model._meta
         missing = [name for name in meta.required_filters if not self._has_condition(name)]
         if missing:
@@ -412,10 +420,11 @@ class QuerySet(Generic[M]):
             )
 
         params = [(condition.key, condition.value) for condition in self._conditions]
-        sort = self._sort_param() if with_sort else None
-        if sort:
-            params.append(("sort", sort))
-        params.extend(self._common_params())
+        if not for_count:
+            sort = self._sort_param()
+            if sort:
+                params.append(("sort", sort))
+            params.extend(self._common_params())
         params.append(("page[limit]", str(limit)))
         params.append(("page[offset]", str(offset)))
         return params
@@ -426,10 +435,10 @@ class QuerySet(Generic[M]):
             c.wire_field == wire and c.lookup == "exact" and not c.value.startswith("!") for c in self._conditions
         )
 
-    def _request_page(self, *, limit: int, offset: int, with_sort: bool = True) -> dict[str, Any]:
+    def _request_page(self, *, limit: int, offset: int, for_count: bool = False) -> dict[str, Any]:
         meta = self.model._meta
         meta.require("list")
-        params = self._list_params(limit=limit, offset=offset, with_sort=with_sort)
+        params = self._list_params(limit=limit, offset=offset, for_count=for_count)
         body = self._get_session().request_json(meta.service, "GET", meta.path, params=params)
         if not isinstance(body, Mapping) or not isinstance(body.get("data"), list):
             raise errors.HubError(f"GET {meta.path} returned a body that is not a list: {body!r:.200}.")
@@ -514,10 +523,14 @@ class QuerySet(Generic[M]):
 
         if not pending:
             return
+
         if "id" not in target._meta.filters:
-            raise ValueError(
-                f"{relation.target_name} cannot be filtered by id, so {relation.name!r} cannot be prefetched."
-            )
+            # The Hub cannot list these records by id, so each distinct one is read on its own.
+            for related_id, waiting in pending.items():
+                related = target.objects.using(session).get_or_none(id=related_id)
+                for obj in waiting:
+                    obj._related[relation.name] = related
+            return
 
         ids = list(pending)
         for start in range(0, len(ids), PAGE_SIZE):

@@ -710,7 +710,7 @@ class Model(BaseModel):
             if wire not in record:
                 continue
             sent, echoed = body.get(wire), record[wire]
-            if sent != echoed and not _same_text(sent, echoed):
+            if not _equivalent(sent, echoed):
                 warnings.warn(
                     f"The Hub stored {type(self).__name__}.{name} as {echoed!r}, not the {sent!r} that was sent; "
                     "it ignored or rewrote the value.",
@@ -857,6 +857,16 @@ def _short(value: Any, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 4] + "...'"
 
 
-def _same_text(sent: Any, echoed: Any) -> bool:
-    # The Hub lower-cases and trims slug names; that is a rewrite the caller expects.
-    return isinstance(sent, str) and isinstance(echoed, str) and sent.strip().lower() == echoed
+def _equivalent(sent: Any, echoed: Any) -> bool:
+    """Return whether the Hub's ``echoed`` value stores what was ``sent``, allowing for its expected rewrites."""
+    if isinstance(sent, Mapping) and isinstance(echoed, Mapping):
+        # The Hub adds optional keys as null (an image argument without a position).
+        if any(key not in echoed or not _equivalent(value, echoed[key]) for key, value in sent.items()):
+            return False
+        return all(echoed[key] is None for key in echoed if key not in sent)
+    if isinstance(sent, list) and isinstance(echoed, list):
+        return len(sent) == len(echoed) and all(_equivalent(a, b) for a, b in zip(sent, echoed, strict=True))
+    if isinstance(sent, str) and isinstance(echoed, str):
+        # The Hub trims and lower-cases slug names (projects, analyses, Authup names).
+        return sent == echoed or sent.strip().lower() == echoed
+    return bool(sent == echoed)

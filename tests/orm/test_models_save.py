@@ -222,3 +222,11 @@ def test_default_session_used(fake_hub):
         node.save()
         assert node._session is hub_session
         assert Node.objects.get(id=node.id) is node
+
+
+def test_null_keys_added_by_hub_do_not_warn(session, recwarn):
+    project = Project.objects.using(session).create(name="proj-1")
+    analysis = Analysis.objects.using(session).create(project=project)
+    analysis.image_command_arguments = [{"value": "--flag"}]
+    analysis.save()
+    assert not [w for w in recwarn if issubclass(w.category, IgnoredFieldWarning)]

@@ -387,3 +387,16 @@ def test_get_by_id_with_include(fake_hub, session):
     loaded = Node.objects.using(session).include("registry", "registry_project").get(id=node.id)
     assert loaded.registry.name == "reg-1"
     assert last_query(fake_hub, f"/core/nodes/{node.id}") == "include=registry%2CregistryProject"
+
+
+def test_in_bulk_without_id_filter(session):
+    from flame_hub.models import ProjectNode
+
+    project = Project.objects.using(session).create(name="proj-1")
+    node = Node.objects.using(session).create(name="lab-1")
+    project_node = ProjectNode.objects.using(session).create(project=project, node=node)
+    missing = "00000000-0000-4000-8000-000000000000"
+    session.clear()
+
+    found = ProjectNode.objects.using(session).in_bulk([project_node.id, missing])
+    assert list(found) == [project_node.id]

@@ -224,3 +224,24 @@ def test_project_master_image(fake_hub, session):
     assert loaded.master_image.id == image.id
     assert request_count(fake_hub) == before
     assert "include=masterImage" in logged(fake_hub, "/core/projects", "GET")[-1].query
+
+
+def test_prefetch_without_id_filter(fake_hub, session):
+    from flame_hub.models import AnalysisBucketFile
+
+    project = Project.objects.using(session).create(name="proj-1")
+    analysis = Analysis.objects.using(session).create(project=project)
+    bucket = Bucket.objects.using(session).create(name="bucket-1")
+    [bucket_file] = bucket.upload(("main.py", b"print(1)"))
+    analysis_bucket = AnalysisBucket.objects.using(session).create(
+        type=AnalysisBucketType.CODE, bucket=bucket, analysis=analysis
+    )
+    AnalysisBucketFile.objects.using(session).create(
+        analysis_bucket=analysis_bucket, bucket=bucket, bucket_file=bucket_file, path="main.py", root=True
+    )
+    session.clear()
+
+    [loaded] = AnalysisBucketFile.objects.using(session).filter(analysis=analysis).prefetch("analysis_bucket")
+    before = request_count(fake_hub)
+    assert loaded.analysis_bucket.id == analysis_bucket.id
+    assert request_count(fake_hub) == before
