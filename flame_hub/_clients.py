@@ -2,7 +2,7 @@
 
 Each client's ``get_<names>``, ``find_<names>``, ``get_<name>``, ``create_<name>``,
 ``update_<name>`` and ``delete_<name>`` methods are generated from the resource declarations
-(``Model._meta``) of its service; only the resource-specific actions are written out below.
+(``Model._meta``) of its service. Only the resource-specific actions are written out below.
 """
 
 from __future__ import annotations
@@ -66,8 +66,8 @@ _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])([A-Z])")
 class ResourceListMeta:
     """What ``find_<names>(meta=True)`` returns next to the rows.
 
-    ``total`` counts every matching row on the Hub; ``limit`` and ``offset`` describe the rows
-    returned (the ``page`` asked for, or all rows from offset 0 when no page was given).
+    ``total`` counts every matching row on the Hub. ``limit`` and ``offset`` describe the rows
+    returned: the ``page`` requested, or all rows from offset 0 when no page was given.
     """
 
     total: int
@@ -271,14 +271,14 @@ def _snake(name: str) -> str:
     return _CAMEL_BOUNDARY.sub(lambda match: "_" + match.group(1).lower(), name)
 
 
-def _names(value: str | Iterable[str] | None, what: str) -> list[str]:
+def _names(value: str | Iterable[str] | None, argument: str) -> list[str]:
     """Return the snake_case names of an ``include=``/``fields=`` argument (one name or several)."""
     if value is None:
         return []
     if isinstance(value, str):
         return [_snake(value)]
     if not isinstance(value, Iterable):
-        raise TypeError(f"{what}= takes a name or a list of names, got {type(value).__name__} {value!r}.")
+        raise TypeError(f"{argument}= takes a name or a list of names, got {type(value).__name__} {value!r}.")
     return [_snake(item) for item in value]
 
 
@@ -487,7 +487,7 @@ class _Client:
     def _queryset(self, model: type[Model], *, include: Any, fields: Any) -> Any:
         meta = model._meta
         queryset = model.objects.using(self._session)
-        # Like the official client, embed every includable relation unless told otherwise.
+        # Like the official client, embed every includable relation unless the caller passes include=.
         relations = list(meta.includes) if include is None else _names(include, "include")
         if relations:
             queryset = queryset.include(*relations)
@@ -535,8 +535,8 @@ class _Client:
                 return self._get_with_meta(model, record_id, include=include, fields=fields)
             return queryset.get(id=record_id)
         except errors.NotFound as exc:
-            # Only the Hub's "no such record" means None; a 404 without that code comes from a
-            # wrong base URL or route and must not pass as a missing record.
+            # Only the Hub's "no such record" means None. A 404 without that code comes from a
+            # wrong base URL or route, so it must not pass as a missing record.
             if exc.code == "entity_not_found":
                 return None
             raise
@@ -1005,7 +1005,7 @@ class StorageClient(_Client):
 
 
 def _none_if_not_found(read: Callable[[], Any]) -> Any:
-    """Return ``read()``, or ``None`` when the Hub answers 404 ``entity_not_found``."""
+    """Return ``read()``, or ``None`` when the Hub responds with 404 ``entity_not_found``."""
     try:
         return read()
     except errors.NotFound as exc:

@@ -89,8 +89,8 @@ class SortParams(TypedDict, total=False):
     order: Literal["ascending", "descending"]
 
 
-# A field name (snake_case, dotted for a relation's field, or with a ``__lookup`` suffix) mapped
-# to a value (equality) or to an ``(operator, value)`` pair.
+# A field name (snake_case or camelCase, optionally with an ORM ``__lookup`` suffix) mapped to a
+# value (equality) or to an ``(operator, value)`` pair.
 FilterParams = dict[str, Any]
 IncludeParams = str | Iterable[str]
 FieldParams = str | Iterable[str]
@@ -110,7 +110,7 @@ AnalysisNodeApprovalStatus = Literal["approved", "rejected"]
 
 
 class BaseKwargs(TypedDict, total=False):
-    """Keyword arguments that every method of the functional clients accepts."""
+    """Keyword arguments that every method of the functional clients accepts; ``auth`` must be ``None``."""
 
     auth: AuthParam
 

@@ -435,3 +435,16 @@ def test_get_with_meta(fake_hub, core_client, master_realm):
     assert "schema" in meta
     assert ("include", "registry,registryProject") in last_query(fake_hub, f"/core/nodes/{node.id}")
     assert core_client.get_node(str(uuid.uuid4()), meta=True) is None
+
+
+def test_sort_string_and_list_forms(fake_hub, core_client):
+    core_client.find_nodes(sort="-createdAt")
+    assert ("sort", "-createdAt") in last_query(fake_hub, "/core/nodes")
+
+    core_client.find_nodes(sort=[{"by": "name"}, "-updated_at"])
+    assert ("sort", "name,-updatedAt") in last_query(fake_hub, "/core/nodes")
+
+    with pytest.raises(ValueError, match="cannot be sorted"):
+        core_client.find_nodes(sort={"by": "public_key"})
+    with pytest.raises(ValueError, match="order"):
+        core_client.find_nodes(sort={"by": "name", "order": "down"})
