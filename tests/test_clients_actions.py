@@ -62,9 +62,9 @@ def last_body(hub, path: str, method: str = "POST") -> Any:
 def logged_request(hub, path: str, method: str) -> Any:
     """Return the last logged request to ``path``, waiting briefly for it to appear in the log.
 
-    NOTE: the fake Hub logs a request when the last body chunk of its answer is sent, but a client
-    has an answer with ``Content-Length: 0`` (the Hub's empty 202s) as soon as the headers arrive,
-    so the log can lag behind such a call for a moment.
+    NOTE: the fake Hub logs a request when the last body chunk of its response is sent, but a
+    client has a response with ``Content-Length: 0`` (the Hub's empty 202s) as soon as the headers
+    arrive, so the log can lag behind such a call for a moment.
     """
     deadline = time.monotonic() + 5
     while True:
