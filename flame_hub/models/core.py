@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from flame_hub._lookups import to_camel
+from flame_hub._lookups import check_id, to_camel
 from flame_hub._queryset import Manager, QuerySet
 from flame_hub.models._base import (
     AnalysisBucketTypeValue,
@@ -18,6 +18,7 @@ from flame_hub.models._base import (
     RegistryProjectTypeValue,
     Relation,
     Reverse,
+    _unwrap,
 )
 from flame_hub.types import AnalysisCommand, RegistryCommand
 
@@ -477,6 +478,32 @@ class Analysis(Model):
     def set_client_secret(self, secret: str | None = None) -> ClientCredentials:
         """Set the analysis client's secret, or let the Hub generate one when ``secret`` is ``None``."""
         return _credentials(self, "client", "POST", json={"secret": secret})
+
+    def client_permissions(self) -> list[Any]:
+        """Return the ``ClientPermission`` grants of the analysis' client, each with its ``permission`` loaded."""
+        from flame_hub.models.auth import ClientPermission
+
+        record_id = self._require_id("client_permissions()")
+        session = self._bind_session(None)
+        body = session.request_json("core", "GET", f"analyses/{record_id}/client/permissions")
+        return [ClientPermission._from_hub(row, session) for row in _unwrap(body) or []]
+
+    def add_client_permission(self, permission: Any) -> Any:
+        """Grant a permission (object or id) to the analysis' client; the Hub allows only ``analysis_self_*`` ones."""
+        from flame_hub.models.auth import ClientPermission
+
+        record_id = self._require_id("add_client_permission()")
+        session = self._bind_session(None)
+        body = {"permissionId": check_id(permission, what="permission")}
+        response = session.request_json("core", "POST", f"analyses/{record_id}/client/permissions", json=body)
+        return ClientPermission._from_hub(_unwrap(response), session)
+
+    def remove_client_permission(self, permission: Any) -> None:
+        """Revoke a permission (object or id) from the analysis' client."""
+        record_id = self._require_id("remove_client_permission()")
+        permission_id = check_id(permission, what="permission")
+        session = self._bind_session(None)
+        session.request_json("core", "DELETE", f"analyses/{record_id}/client/permissions/{permission_id}")
 
 
 class AnalysisNode(Model):

@@ -249,3 +249,22 @@ def test_node_log_checks_values_locally(session, analysis):
         AnalysisNodeLog(analysis=analysis, level="loud", message="hello there")
     with pytest.raises(ValueError, match="3 to 2048 characters"):
         AnalysisNodeLog(analysis=analysis, level="info", message="x")
+
+
+def test_analysis_client_permissions(fake_hub, session, analysis):
+    from flame_hub.models import Permission
+
+    permission = Permission.objects.using(session).get(name="analysis_self_storage_use")
+    granted = analysis.client_permissions()
+    assert permission.id in [item.permission_id for item in granted]
+
+    analysis.remove_client_permission(permission.id)
+    assert logged(fake_hub, f"/core/analyses/{analysis.id}/client/permissions/{permission.id}", "DELETE")
+    assert permission.id not in [item.permission_id for item in analysis.client_permissions()]
+
+    added = analysis.add_client_permission(permission)
+    assert added.permission_id == permission.id
+    assert logged(fake_hub, f"/core/analyses/{analysis.id}/client/permissions", "POST")[-1].body == {
+        "permissionId": permission.id
+    }
+    assert permission.id in [item.permission_id for item in analysis.client_permissions()]
