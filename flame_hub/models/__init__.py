@@ -1,6 +1,7 @@
 """Every Hub resource as a model class, with each resource's declaration in ``Model._meta``."""
 
 from flame_hub.models._base import (
+    HubDataWarning,
     IgnoredFieldWarning,
     Model,
     Relation,
@@ -89,6 +90,7 @@ __all__ = [
     "ClientCredentials",
     "ClientPermission",
     "ClientRole",
+    "HubDataWarning",
     "IgnoredFieldWarning",
     "Log",
     "MasterImage",

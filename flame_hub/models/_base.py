@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PrivateAttr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PrivateAttr, ValidationError
 
 from flame_hub import errors
 from flame_hub._lookups import check_id, to_camel
@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "OPERATIONS",
+    "HubDataWarning",
     "IgnoredFieldWarning",
     "Model",
     "Relation",
@@ -74,6 +75,10 @@ class RelationNotLoaded(errors.HubError, AttributeError):
 
 class UnknownEnumValueWarning(UserWarning):
     """The Hub sent an enum value this library does not know; it is kept as a plain string."""
+
+
+class HubDataWarning(UserWarning):
+    """The Hub sent a value of an unexpected type; the field is left unset and the value kept in ``model_extra``."""
 
 
 class IgnoredFieldWarning(UserWarning):
@@ -618,7 +623,25 @@ class Model(BaseModel):
 
     @classmethod
     def _parse_hub_data(cls, data: Mapping[str, Any]) -> Any:
-        return cls.model_validate(data)
+        """Parse a Hub record; a value of the wrong type is set aside with a warning instead of failing the read."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            invalid = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+            if not invalid or not invalid <= set(data):
+                raise
+
+        warnings.warn(
+            f"The Hub sent values of an unexpected type for {cls.__name__}: {', '.join(sorted(invalid))}; "
+            "they are left unset and kept in model_extra under the names the Hub uses.",
+            HubDataWarning,
+            stacklevel=3,
+        )
+        obj = cls.model_validate({key: value for key, value in data.items() if key not in invalid})
+        if obj.__pydantic_extra__ is None:
+            obj.__pydantic_extra__ = {}
+        obj.__pydantic_extra__.update({key: data[key] for key in invalid})
+        return obj
 
     @classmethod
     def _split_embedded(cls, payload: Mapping[str, Any], session: Any) -> tuple[dict[str, Any], dict[str, Any]]:

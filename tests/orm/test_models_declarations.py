@@ -368,3 +368,13 @@ def test_model_validate_parses_hub_records():
     assert node.id == NODE_ID
     assert node.online is True
     assert not node.is_saved
+
+
+def test_wrong_type_kept_aside_with_warning():
+    from flame_hub.models import HubDataWarning
+
+    with pytest.warns(HubDataWarning, match="hidden"):
+        node = Node._from_hub({"id": NODE_ID, "name": "lab-1", "hidden": "sometimes"}, None)
+    assert node.hidden is None
+    assert node.model_extra["hidden"] == "sometimes"
+    assert node.name == "lab-1"
