@@ -21,7 +21,7 @@ from ._core_base import (
     stamp,
     touch,
 )
-from ._core_nodes import _apply, checked_secret, credentials_view, generate_name
+from ._core_nodes import apply_changes, checked_secret, credentials_view, generate_name
 from ._core_schemas import (
     ANALYSIS,
     ANALYSIS_BUCKET,
@@ -132,7 +132,7 @@ def recalculate(call: Call, analysis: dict[str, Any]) -> None:
     if links:
         # Every node counts, a node without progress as 0; with no nodes the last value stays.
         derived["executionProgress"] = sum(link.get("executionProgress") or 0 for link in links) // len(links)
-    if _apply(analysis, derived):
+    if apply_changes(analysis, derived):
         touch(analysis)
 
 
@@ -262,9 +262,7 @@ async def update_analysis(request: Request, call: Call) -> Response:
     if "masterImageId" in values and values["masterImageId"] != analysis.get("masterImageId"):
         # A different image takes different arguments, so the Hub drops the old ones.
         values.setdefault("imageCommandArguments", None)
-    if "name" in values and not values["name"]:
-        values["name"] = generate_name()
-    if _apply(analysis, values):
+    if apply_changes(analysis, values):
         touch(analysis)
     recalculate(call, analysis)
     return answer(dict(analysis), 202)
@@ -547,7 +545,7 @@ async def update_analysis_node(request: Request, call: Call) -> Response:
     executing = "executionStatus" in values or "executionProgress" in values
     if executing and not (node_realm and call.has("analysis_update")):
         raise FakeHubError(400, "bad_request", "Only the node's realm may report the execution of the analysis.")
-    if _apply(link, values):
+    if apply_changes(link, values):
         touch(link)
     analysis = call.table("analysis").get(link["analysisId"])
     if analysis is not None:
@@ -673,7 +671,7 @@ async def update_analysis_bucket_file(request: Request, call: Call) -> Response:
     )
     call.require_realm(entry["realmId"])
     _check_file_unique(call, {**entry, **values})
-    if _apply(entry, values):
+    if apply_changes(entry, values):
         touch(entry)
     analysis = call.table("analysis").get(entry["analysisId"])
     if analysis is not None:

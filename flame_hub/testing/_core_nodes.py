@@ -84,7 +84,7 @@ def generate_name() -> str:
     return f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{secrets.token_hex(3)}"
 
 
-def _apply(record: dict[str, Any], values: dict[str, Any]) -> bool:
+def apply_changes(record: dict[str, Any], values: dict[str, Any]) -> bool:
     """Copy ``values`` into ``record``; return whether anything changed."""
     changed = False
     for key, value in values.items():
@@ -228,7 +228,7 @@ async def update_node(request: Request, call: Call) -> Response:
     candidate = {**node, **values}
     _check_node_unique(call, candidate)
     previous_registry = node.get("registryId")
-    changed = _apply(node, values)
+    changed = apply_changes(node, values)
     if "registryId" in values and values["registryId"] != previous_registry:
         _unlink_node_registry(call, node)
         if registry is not None:
@@ -383,7 +383,7 @@ async def update_registry(request: Request, call: Call) -> Response:
     if "host" in values:
         values["host"] = _bare_host(values["host"])
     _check_registry_unique(call, {**registry, **values})
-    if _apply(registry, values):
+    if apply_changes(registry, values):
         touch(registry)
     return answer(dict(registry), 202)
 
@@ -471,7 +471,7 @@ async def update_registry_project(request: Request, call: Call) -> Response:
     )
     call.require_realm(project.get("realmId"))
     _check_registry_project_unique(call, {**project, **values})
-    if _apply(project, values):
+    if apply_changes(project, values):
         touch(project)
     return answer(dict(project), 202)
 
@@ -535,10 +535,8 @@ async def update_project(request: Request, call: Call) -> Response:
     values = validate(await read_body(request), PROJECT_ATTRIBUTES, creating=False, relation="projects")
     call.require_realm(project["realmId"])
     call.reference("masterImage", "masterImageId", values.get("masterImageId"))
-    if "name" in values and not values["name"]:
-        values["name"] = generate_name()
     _check_project_unique(call, {**project, **values})
-    if _apply(project, values):
+    if apply_changes(project, values):
         touch(project)
     return answer(dict(project), 202)
 
@@ -615,7 +613,7 @@ async def update_project_node(request: Request, call: Call) -> Response:
     link = call.find("projectNode", request.path_params["id"])
     values = validate(await read_body(request), PROJECT_NODE_ATTRIBUTES, creating=False, relation="project_nodes")
     call.require_realm(link["nodeRealmId"])
-    if _apply(link, values):
+    if apply_changes(link, values):
         touch(link)
     return answer(dict(link), 202)
 

@@ -427,3 +427,32 @@ def test_registry_service_commands(hub):
     service = hub.post("services/unknown/command", json={"command": "setup", "id": registry["id"]})
     assert service.json()["message"] == "The service was not found."
     assert hub.post("services/registry/hook", json={}).status_code == 202
+
+
+# -- node client ------------------------------------------------------------------------------------------------
+
+
+def node_client_login(hub: httpx2.Client, fake_hub: FakeHub, node: dict) -> httpx2.Client:
+    secret = hub.get(f"nodes/{node['id']}/client/credentials").json()["secret"]
+    body = {"grant_type": "client_credentials", "client_id": node["clientId"], "client_secret": secret}
+    token = httpx2.post(fake_hub.auth_url + "token", json=body).json()["access_token"]
+    return httpx2.Client(base_url=fake_hub.core_url, headers={"Authorization": f"Bearer {token}"})
+
+
+def test_node_client_reports_execution(hub, project, fake_hub):
+    node = attach(hub, project, "rec-node")
+    analysis = created(hub.post("analyses", json={"projectId": project["id"]}))
+    link = hub.get("analysis-nodes", params={"filter[nodeId]": node["id"]}).json()["data"][0]
+    with node_client_login(hub, fake_hub, node) as node_client:
+        progress = node_client.post(f"analysis-nodes/{link['id']}", json={"executionStatus": "executed"})
+        approval = node_client.post(f"analysis-nodes/{link['id']}", json={"approvalStatus": "approved"})
+        credentials = node_client.get(f"analyses/{analysis['id']}/client/credentials")
+        log = node_client.post(
+            "analysis-node-logs",
+            json={"analysisId": analysis["id"], "nodeId": node["id"], "level": "info", "message": "done"},
+        )
+    assert progress.status_code == 202
+    assert approval.status_code == 400
+    assert credentials.status_code == 200
+    assert log.status_code == 202
+    assert hub.get(f"analyses/{analysis['id']}").json()["data"]["executionStatus"] == "executed"
