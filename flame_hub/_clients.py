@@ -557,9 +557,24 @@ class _Client:
         return model._from_hub(_unwrap(body), self._session), response_meta or {}
 
     def _bound(self, model: type[Model], record: Any) -> Any:
-        """Return this Session's object for ``record`` without a request (only its id is known if it was not loaded)."""
+        """Return this Session's object for ``record`` without a request.
+
+        When the Session holds no object for the id, the result is a placeholder that knows only
+        the id. It stays out of the identity map, so a later query never takes it for a loaded
+        record; ``_register`` adds it once a response has filled it.
+        """
         record_id = _record_id(record, model)
-        return model._from_hub({"id": record_id}, self._session)
+        known = self._session.identity_map.get(model, record_id)
+        if known is not None:
+            return known
+
+        placeholder = model._from_hub({"id": record_id}, None)
+        placeholder._session = self._session
+        return placeholder
+
+    def _register(self, obj: Any) -> Any:
+        """Return the identity map's object for ``obj`` after a response filled ``obj``."""
+        return self._session.identity_map.add(obj)
 
     def _create(self, model: type[Model], values: Mapping[str, Any]) -> Any:
         kinds = model._meta.kinds
@@ -581,7 +596,7 @@ class _Client:
                 value = check_id(value, what=f"{model.__name__}.{name}")
             setattr(obj, name, value)
         obj.save(update_fields=list(changes), using=self._session)
-        return obj
+        return self._register(obj)
 
     def _delete(self, model: type[Model], record: Any) -> None:
         self._bound(model, record).delete(using=self._session)
@@ -907,7 +922,7 @@ class CoreClient(_Client):
         _check_auth_argument(auth, "send_analysis_command")
         analysis = self._bound(Analysis, analysis_id)
         analysis.command(command)
-        return analysis
+        return self._register(analysis)
 
     def get_analysis_client_credentials(self, analysis_id: Any, *, auth: Any = None) -> ClientCredentials | None:
         """Return the analysis' Authup client with its secret, or ``None`` for an unknown analysis."""

@@ -13,7 +13,7 @@ import pytest
 
 import flame_hub
 from flame_hub import AuthClient, CoreClient, StorageClient
-from flame_hub.models import Analysis, BucketFile, ClientCredentials, Node
+from flame_hub.models import Analysis, BucketFile, ClientCredentials, Node, Registry
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 
@@ -256,3 +256,17 @@ def test_stream_bucket_tarball(storage_client):
 def test_stream_unknown_file_raises(storage_client):
     with pytest.raises(flame_hub.NotFound):
         list(storage_client.stream_bucket_file(str(uuid.uuid4())))
+
+
+def test_action_by_id_leaves_no_blank_record(fake_hub):
+    auth = flame_hub.auth.PasswordAuth(username="admin", password="start123")
+    with flame_hub.Session(fake_hub.url, auth=auth, cache_ttl=60) as session:
+        core_client = CoreClient(session=session)
+        registry = core_client.create_registry("cached-registry", "harbor.example.org")
+        session.clear()
+
+        core_client.send_registry_command(registry.id, "setup")
+        fetched = Registry.objects.using(session).get(id=registry.id)
+
+        assert fetched.name == "cached-registry"
+        assert fetched.host == "harbor.example.org"
