@@ -208,7 +208,9 @@ class Transport:
                 reason = _describe_timeout(exc, effective_timeout)
                 wait = self._next_wait(retry, retry_number + 1, started, None)
                 if wait is None:
-                    raise Timeout(_timeout_message(method, url, reason, idempotent), url=url, method=method) from exc
+                    raise Timeout(
+                        _timeout_message(method, url, reason, idempotent), url=url, method=method, request=request
+                    ) from exc
                 retry_number += 1
                 self._log_retry(method, url, reason, wait, retry_number, retry)
                 time.sleep(wait)
@@ -217,7 +219,9 @@ class Transport:
                 reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 wait = self._next_wait(retry, retry_number + 1, started, None)
                 if wait is None:
-                    raise TransportError(_failure_message(method, url, reason, exc), url=url, method=method) from exc
+                    raise TransportError(
+                        _failure_message(method, url, reason, exc), url=url, method=method, request=request
+                    ) from exc
                 retry_number += 1
                 self._log_retry(method, url, reason, wait, retry_number, retry)
                 time.sleep(wait)

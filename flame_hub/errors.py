@@ -57,11 +57,12 @@ class ErrorResponse:
     error: str | None = None
 
 
-class HubAPIError(HubError):
+class HubAPIError(HubError, httpx2.HTTPError):
     """The Hub returned an error status (4xx or 5xx).
 
     ``request`` and ``response`` are the httpx2 objects of the failed exchange; they are
-    ``None`` when the error was not built from an HTTP response.
+    ``None`` when the error was not built from an HTTP response. Like the official client's
+    error it is an ``httpx2.HTTPError``, so handlers written for that client still catch it.
     """
 
     default_status: int | None = None
@@ -81,10 +82,27 @@ class HubAPIError(HubError):
         self.code = code or _code_for_status(self.status_code)
         self.message = message
         self.issues = list(issues or [])
-        self.request = request
         self.response = response
         self.error = error
         super().__init__(self._render())
+        # Set after httpx2.HTTPError.__init__, which resets the request to None.
+        self.request = request
+
+    @property  # type: ignore[override]
+    def request(self) -> httpx2.Request | None:
+        """The request that failed, or ``None`` when the error was not built from an HTTP response."""
+        return self._request
+
+    @request.setter
+    def request(self, request: httpx2.Request | None) -> None:
+        self._request = request
+
+    @property
+    def headers(self) -> httpx2.Headers:
+        """The headers of the error response; empty when there was none."""
+        if self.response is None:
+            return httpx2.Headers()
+        return self.response.headers
 
     @property
     def error_response(self) -> ErrorResponse:
@@ -170,16 +188,21 @@ class MultipleObjectsReturned(HubError):
     """A query that had to return one record found several."""
 
 
-class TransportError(HubError):
-    """The request failed below HTTP (connection refused, reset, dropped); ``url`` is its target."""
+class TransportError(HubError, httpx2.TransportError):
+    """The request failed below HTTP (connection refused, reset, dropped); ``url`` is its target.
 
-    def __init__(self, message: str, *, url: str, method: str | None = None) -> None:
+    It is also an ``httpx2.TransportError``, the exception the official client lets through.
+    """
+
+    def __init__(
+        self, message: str, *, url: str, method: str | None = None, request: httpx2.Request | None = None
+    ) -> None:
         self.url = url
         self.method = method
-        super().__init__(message)
+        super().__init__(message, request=request)
 
 
-class Timeout(TransportError):
+class Timeout(TransportError, httpx2.TimeoutException):
     """The request timed out while connecting, sending, waiting for or reading the response."""
 
 

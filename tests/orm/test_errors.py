@@ -1,5 +1,6 @@
 """Error classes and the parsing of every error body shape, over HTTP against the fake Hub."""
 
+import httpx2
 import pytest
 
 import flame_hub
@@ -174,3 +175,42 @@ def test_errors_exported_at_top_level():
                  "ObjectDoesNotExist", "MultipleObjectsReturned"):
         assert getattr(flame_hub, name) is getattr(errors, name)
         assert name in flame_hub.__all__
+
+
+def test_api_error_is_httpx2_error(fake_hub, session):
+    fake_hub.add_fault("POST", "/core/nodes", status=409, body={
+        "statusCode": 409, "code": "entity_conflict", "message": "An entry already exists.", "issues": [],
+    })
+
+    with pytest.raises(httpx2.HTTPError) as info:
+        session.request("core", "POST", "nodes", json={"name": "lab-1"})
+
+    assert isinstance(info.value, errors.Conflict)
+    assert info.value.headers["content-type"].startswith("application/json")
+    assert info.value.request.url.path == "/core/nodes"
+
+
+def test_transport_error_is_httpx2_error():
+    with flame_hub.Session("http://127.0.0.1:9", retries=0) as session:
+        with pytest.raises(httpx2.TransportError) as info:
+            session.request("core", "GET", "nodes")
+
+    assert isinstance(info.value, errors.TransportError)
+    assert info.value.request.url == "http://127.0.0.1:9/core/nodes"
+
+
+def test_timeout_is_httpx2_timeout(fake_hub):
+    fake_hub.add_fault("GET", "/core/nodes", delay=0.5)
+
+    with flame_hub.Session(fake_hub.url, retries=0, timeout=0.1) as session:
+        with pytest.raises(httpx2.TimeoutException) as info:
+            session.request("core", "GET", "nodes")
+
+    assert isinstance(info.value, errors.Timeout)
+
+
+def test_error_without_response_has_no_request():
+    error = errors.NotFound("gone")
+
+    assert error.request is None
+    assert error.headers == httpx2.Headers()

@@ -30,6 +30,15 @@ def logged(hub, path, method, count):
     return records
 
 
+def retry_warnings(caplog):
+    """Return the messages of the retry warnings the transport logged."""
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "flame_hub._transport" and record.levelno == logging.WARNING
+    ]
+
+
 @pytest.fixture
 def session(fake_hub):
     with flame_hub.Session(fake_hub.url, retries=FAST_RETRY) as session:
@@ -48,14 +57,14 @@ def test_get_retried_after_503_with_retry_after(fake_hub, session, caplog):
     sent = logged(fake_hub, "/core/nodes", "GET", 2)
     assert sent[0].status == 503
     assert len(sent) == 2
-    warnings = [record for record in caplog.records if record.levelno == logging.WARNING]
-    assert len(warnings) == 1
-    assert "503" in warnings[0].getMessage()
-    assert "Retry-After 0.1 s" in warnings[0].getMessage()
+    [message] = retry_warnings(caplog)
+    assert "503" in message
+    assert "Retry-After 0.1 s" in message
 
 
 def test_retry_after_http_date_honoured(fake_hub, session, caplog):
-    moment = datetime.now(timezone.utc) + timedelta(seconds=1)
+    # HTTP dates have whole seconds, so 2 s ahead is still in the future after rounding down.
+    moment = datetime.now(timezone.utc) + timedelta(seconds=2)
     fake_hub.add_fault("GET", "/core/nodes", status=503, retry_after=format_datetime(moment, usegmt=True))
 
     with caplog.at_level(logging.WARNING, logger="flame_hub"):
@@ -63,7 +72,7 @@ def test_retry_after_http_date_honoured(fake_hub, session, caplog):
             session.request("core", "GET", "nodes")
 
     assert len(logged(fake_hub, "/core/nodes", "GET", 2)) == 2
-    message = caplog.records[-1].getMessage()
+    [message] = retry_warnings(caplog)
     assert "Retry-After" in message
 
 
@@ -76,7 +85,8 @@ def test_retry_after_body_field(fake_hub, session, caplog):
             session.request("core", "GET", "nodes")
 
     assert len(logged(fake_hub, "/core/nodes", "GET", 2)) == 2
-    assert "Retry-After 0.05 s" in caplog.records[-1].getMessage()
+    [message] = retry_warnings(caplog)
+    assert "Retry-After 0.05 s" in message
 
 
 def test_retry_after_beyond_budget_not_waited(fake_hub, session):
@@ -97,7 +107,8 @@ def test_dropped_connection_on_get_retried(fake_hub, session, caplog):
             session.request("core", "GET", "nodes")
 
     assert len(logged(fake_hub, "/core/nodes", "GET", 2)) == 2
-    assert "Retrying GET" in caplog.records[-1].getMessage()
+    [message] = retry_warnings(caplog)
+    assert "Retrying GET" in message
 
 
 def test_delete_of_record_retried(fake_hub, session):
@@ -148,9 +159,9 @@ def test_retries_exhausted_raise(fake_hub, session, caplog):
 
     assert info.value.status_code == 503
     assert len(logged(fake_hub, "/core/nodes", "GET", 4)) == 4
-    warnings = [record for record in caplog.records if record.levelno == logging.WARNING]
+    warnings = retry_warnings(caplog)
     assert len(warnings) == 3
-    assert "retry 3 of 3" in warnings[-1].getMessage()
+    assert "retry 3 of 3" in warnings[-1]
 
 
 def test_retries_off(fake_hub):
@@ -203,7 +214,8 @@ def test_get_timeout_retried(fake_hub, caplog):
             with pytest.raises(errors.HubAPIError):
                 session.request("core", "GET", "nodes")
 
-    assert "timed out" in caplog.records[-1].getMessage()
+    [message] = retry_warnings(caplog)
+    assert "timed out" in message
 
 
 def test_post_timeout_says_record_may_exist(fake_hub):
