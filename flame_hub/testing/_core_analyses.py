@@ -471,7 +471,7 @@ async def add_analysis_permission(request: Request, call: Call) -> Response:
     for link in call.state.table("auth.client_permissions").values():
         if link["clientId"] == client["id"] and link["permissionId"] == permission["id"]:
             # Authup's unique key rejects the second link; the Hub passes that on as a 500.
-            raise FakeHubError(500, "internal_error", "The client already holds this permission.")
+            raise FakeHubError(500, "internal_error", "The analysis client already has this permission.")
     link = grant_client_permission(call.state, client, permission)
     return answer(dict(link), 201)
 

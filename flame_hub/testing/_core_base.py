@@ -135,8 +135,8 @@ def endpoint(state: HubState, *, public: bool = False) -> Callable[[Handler], Ca
                 identity = state.hub_identity(request) if token is not None else None
                 if identity is None and not public:
                     raise FakeHubError(401, "identity_unauthorized", "Authentication required.")
-                # Read the body up front: the handler then never waits in the middle of a change to the
-                # state, so requests on the event loop cannot interleave with it.
+                # Read the body up front, so the handler's own read_body() returns the cached bytes
+                # without yielding to the event loop while it changes the state.
                 await request.body()
                 return await handler(request, Call(state, identity))
             except FakeHubError as error:

@@ -1,8 +1,8 @@
 """Rapiq-style query decoding and evaluation shared by the fake Hub's core, storage and auth services.
 
-A service describes each resource once with a ``ResourceSchema``, decodes the request's raw query
-string with ``decode_query`` and builds its response body with ``list_body`` or ``record_body``, which filter, sort,
-count, page, project and attach included relations the way the Hub does.
+A service describes each resource once with a ``ResourceSchema`` and decodes the request's raw
+query string with ``decode_query``. ``list_body`` and ``record_body`` then build the response
+body: they filter, sort, count, page, project and attach included relations the way the Hub does.
 
 Typical use in a handler::
 
@@ -177,8 +177,8 @@ Filter = Condition | Group
 class Query:
     """A decoded query: what to filter, sort, page, include and project.
 
-    ``sort`` lists ``(field, "ASC" | "DESC")`` pairs in order; ``include`` lists relation paths
-    such as ``"registry"`` or ``"registryProject.registry"`` with their parents first; ``fields``
+    ``sort`` lists ``(field, "ASC" | "DESC")`` pairs in order. ``include`` lists relation paths
+    such as ``"registry"`` or ``"registryProject.registry"``, each after its parents. ``fields``
     maps a relation path (``""`` for the root) to the selected field names.
     """
 
@@ -260,9 +260,9 @@ def decode_query(
 ) -> Query:
     """Decode a raw query string (or its parsed form) against ``schema``.
 
-    Disallowed filter keys, sort keys, relations and fields are dropped silently; an expression
-    filter naming a disallowed key or with bad syntax, and a key named ``__proto__``,
-    ``constructor`` or ``prototype``, raise ``FakeHubError`` 400 ``bad_request`` with one issue.
+    Disallowed filter keys, sort keys, relations and fields are dropped silently. An expression
+    filter with bad syntax or a disallowed key raises ``FakeHubError`` 400 ``bad_request`` with
+    one issue, and so does a key named ``__proto__``, ``constructor`` or ``prototype``.
     ``parameters`` limits what is processed: record reads pass ``RECORD_PARAMETERS``.
     """
     data = parse_query_string(raw) if isinstance(raw, str) else raw
@@ -779,12 +779,14 @@ def _condition_holds(value: Any, condition: Condition) -> bool:
         return value is None
     if value is None:
         return False
+
     if operator == "in":
         return any(_equal(value, item) for item in condition.value)
     if operator == "eq":
         return _equal(value, condition.value)
     if condition.value is None:
         return False
+
     left, right = _comparable(value, condition.value)
     try:
         if operator == "lt":
@@ -797,6 +799,7 @@ def _condition_holds(value: Any, condition: Condition) -> bool:
             return bool(left >= right)
     except TypeError:
         return False
+
     text, operand = (_json_text(left).lower(), _json_text(right).lower())
     if operator == "contains":
         return operand in text
