@@ -1,6 +1,8 @@
 """flame-hub: work with a FLAME Hub's auth, core and storage services as Python objects."""
 
 __version__ = "0.1.0.dev0"
+# The version as a tuple, as the official flame-hub-client offers it: (0, 1, 0, "dev0").
+__version_info__ = tuple(int(part) if part.isdigit() else part for part in __version__.split("."))
 
 from . import auth, errors, models, types
 from ._clients import AuthClient, CoreClient, StorageClient, get_field_names, get_includable_names
@@ -48,6 +50,7 @@ __all__ = [
     "TransportError",
     "Unauthorized",
     "__version__",
+    "__version_info__",
     "auth",
     "connect",
     "errors",

@@ -90,6 +90,82 @@ def test_update_signature_keeps_official_order():
     ]
 
 
+# The public names of flame-hub-client 1.1 that scripts import.
+OFFICIAL_TOP_LEVEL = (
+    "auth",
+    "types",
+    "models",
+    "AuthClient",
+    "CoreClient",
+    "StorageClient",
+    "HubAPIError",
+    "get_field_names",
+    "get_includable_names",
+    "__version__",
+    "__version_info__",
+)
+OFFICIAL_TYPES = (
+    "PageParams",
+    "SortParams",
+    "FilterOperator",
+    "FilterParams",
+    "FindAllKwargs",
+    "GetKwargs",
+    "NodeType",
+    "RegistryCommand",
+    "IncludeParams",
+    "FieldParams",
+    "RegistryProjectType",
+    "MasterImageCommandArgument",
+    "ProjectNodeApprovalStatus",
+    "AnalysisCommand",
+    "AnalysisNodeApprovalStatus",
+    "AnalysisBucketType",
+    "LogLevel",
+    "UploadFile",
+    "UuidIdentifiable",
+    "ResourceT",
+    "UNSET_T",
+    "ProcessStatus",
+    "LogChannel",
+    "ReadableBinary",
+    "SingleResourceResult",
+    "ResourceListResult",
+    "AuthParam",
+    "BaseKwargs",
+)
+
+
+@pytest.mark.parametrize("name", OFFICIAL_TOP_LEVEL)
+def test_official_top_level_name(name):
+    assert hasattr(flame_hub, name)
+
+
+@pytest.mark.parametrize("name", OFFICIAL_TYPES)
+def test_official_types_name(name):
+    assert hasattr(flame_hub.types, name)
+
+
+@pytest.mark.parametrize("name", ["PasswordAuth", "ClientAuth", "StaticAuth"])
+def test_official_auth_name(name):
+    assert hasattr(flame_hub.auth, name)
+
+
+def test_error_response_fields(fake_hub, core_client):
+    issue = {"type": "item", "code": "invalid", "path": ["name"], "message": "name is taken"}
+    body = {"statusCode": 400, "code": "bad_request", "message": "Invalid input.", "issues": [issue]}
+    fake_hub.add_fault("POST", "/core/nodes", status=400, body=body)
+
+    with pytest.raises(flame_hub.HubAPIError) as caught:
+        core_client.create_node("error-node")
+
+    error = caught.value.error_response
+    assert error.status_code == 400
+    assert error.code == "bad_request"
+    assert error.message == "Invalid input."
+    assert error.issues == [issue]
+
+
 def test_compat_helpers():
     assert flame_hub.get_field_names(User) == ("email",)
     assert flame_hub.get_includable_names(Node) == ("registry", "registry_project")
