@@ -140,8 +140,12 @@ class QuerySet(Generic[M]):
 
     def last(self) -> M | None:
         """Return the last object of the order, or ``None``."""
-        if self._order or "id" in self.model._meta.sorts:
-            order = self._order or ["id"]
+        id_sortable = "id" in self.model._meta.sorts and self.model._meta.service != "auth"
+        if self._order or id_sortable:
+            order = list(self._order)
+            if id_sortable and not any(key.lstrip("-") == "id" for key in order):
+                # Reverse the tie-break as well, so that last() is the final row of iteration.
+                order.append("id")
             reversed_order = [key[1:] if key.startswith("-") else "-" + key for key in order]
             rows = list(self._clone_with(order=reversed_order)[:1])
             return rows[0] if rows else None

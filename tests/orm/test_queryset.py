@@ -400,3 +400,12 @@ def test_in_bulk_without_id_filter(session):
 
     found = ProjectNode.objects.using(session).in_bulk([project_node.id, missing])
     assert list(found) == [project_node.id]
+
+
+def test_last_reverses_tie_break(fake_hub, session):
+    Registry.objects.using(session).create(name="reg-1", host="reg-1.example.org")
+    Registry.objects.using(session).create(name="reg-2", host="reg-2.example.org")
+    queryset = Registry.objects.using(session).order_by("created_at")
+    last = queryset.last()
+    assert "sort=-createdAt%2C-id" in last_query(fake_hub, "/core/registries")
+    assert last == list(queryset)[-1]
