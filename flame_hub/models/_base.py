@@ -225,7 +225,7 @@ class Relation:
     def __init__(self, field: str, target: str, *, service: str | None = None) -> None:
         self.field = field
         self.target_name = target
-        self.service = service
+        self._service = service
         self.name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -237,6 +237,11 @@ class Relation:
     @property
     def target(self) -> type[Model]:
         return get_model(self.target_name)
+
+    @property
+    def service(self) -> str:
+        """The service of the related resource (``"auth"``, ``"core"`` or ``"storage"``)."""
+        return self._service or self.target._meta.service
 
     @property
     def wire_name(self) -> str:

@@ -378,3 +378,14 @@ def test_wrong_type_kept_aside_with_warning():
     assert node.hidden is None
     assert node.model_extra["hidden"] == "sometimes"
     assert node.name == "lab-1"
+
+
+def test_relation_services():
+    from flame_hub.models import AnalysisBucket, BucketFile
+
+    assert Node._meta.relations["registry"].service == "core"
+    assert AnalysisBucket._meta.relations["bucket"].service == "storage"
+    assert BucketFile._meta.relations["bucket"].service == "storage"
+    for model in RESOURCES:
+        for relation in model._meta.relations.values():
+            assert relation.service == relation.target._meta.service
