@@ -230,6 +230,8 @@ async def create_analysis(request: Request, call: Call) -> Response:
             "masterImageId": master_image_id,
         }
     )
+    # NOTE: a Hub with its worker also requests CODE, RESULT and TEMP storage buckets here, which later
+    # appear as analysis buckets; the fake, like the recorded Hub without a worker, creates none.
     client = provision_client(call.state, analysis["id"], project["realmId"], ANALYSIS_CLIENT_PERMISSIONS)
     analysis["clientId"] = client["id"]
     call.table("analysis")[analysis["id"]] = analysis
