@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from ._transport import Transport
-from .errors import AuthenticationError, ConfigurationError, ServerError, parse_error_body, retry_after_seconds
+from .errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ServerError,
+    TransportError,
+    parse_error_body,
+    retry_after_seconds,
+)
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -148,7 +155,23 @@ class Auth(httpx2.Auth):
             token = self._token
             if token is not None and time.monotonic() < token.renew_at:
                 return token.access_token
-            return self._renew(session)
+            try:
+                return self._renew(session)
+            except (TransportError, ServerError, AuthenticationError) as exc:
+                # A token renewed early is still valid for a while: an unreachable, failing or
+                # throttling token endpoint must not fail requests before that time. Rejected
+                # credentials still raise at once.
+                throttled = isinstance(exc, AuthenticationError) and exc.status_code == 429
+                if isinstance(exc, AuthenticationError) and not throttled:
+                    raise
+                if token is None or time.monotonic() >= token.expires_at:
+                    raise
+                logger.warning(
+                    "Renewing the access token of %s failed (%s); using the current token until it expires.",
+                    self._describe(),
+                    type(exc).__name__,
+                )
+                return token.access_token
 
     def reject(self, access_token: str, reason: str) -> None:
         """Forget ``access_token`` after the Hub rejected it, so the next request logs in again."""

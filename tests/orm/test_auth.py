@@ -487,3 +487,26 @@ def test_auth_flow_without_base_url_rejected(fake_hub):
     with httpx2.Client(auth=PasswordAuth("admin", "start123")) as client:
         with pytest.raises(errors.ConfigurationError, match="base_url="):
             client.get(fake_hub.core_url + "nodes")
+
+
+def test_failed_renewal_keeps_valid_token(caplog):
+    # 3-second tokens renew after 2.25 s, which leaves 0.75 s in which the old token still works.
+    with FakeHub(access_token_lifetime=3.0) as hub:
+        with flame_hub.Session(hub.url, auth=PasswordAuth(*ADMIN)) as session:
+            whoami(session)
+            hub.add_fault("POST", "/auth/token", status=503, times=1)
+            time.sleep(2.3)
+            with caplog.at_level(logging.WARNING, logger="flame_hub"):
+                whoami(session)
+            whoami(session)
+
+        sent = token_requests(hub, 3)
+        statuses = [record.status for record in logged(hub, "/auth/users/@me", "GET", 3)]
+
+    assert [(record.body["grant_type"], record.status) for record in sent] == [
+        ("password", 200),
+        ("refresh_token", 503),
+        ("refresh_token", 200),
+    ]
+    assert statuses == [200, 200, 200]
+    assert "using the current token until it expires" in caplog.text
