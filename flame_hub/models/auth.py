@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import Field
 
-from flame_hub.models._base import ClientAuthMethodValue, Model, RealmScopeValue, Relation, Reverse
+from flame_hub._queryset import Manager, QuerySet
+from flame_hub.models._base import ClientAuthMethodValue, Model, RealmScopeValue, Relation, Reverse, _unwrap
 
 __all__ = [
     "Client",
@@ -24,6 +25,27 @@ __all__ = [
 ]
 
 _LINK_OPERATIONS = ("list", "get", "create", "delete")
+
+
+class SelfQuerySet(QuerySet[Any]):
+    """QuerySet of users or clients, with ``me()`` for the identity the session is logged in as."""
+
+    def me(self) -> Any:
+        """Return the user or client the session is logged in as (GET ``users/@me`` or ``clients/@me``)."""
+        meta = self.model._meta
+        session = self._get_session()
+        body = session.request_json(meta.service, "GET", f"{meta.path}/@me", params=self._common_params() or None)
+        return self.model._from_hub(_unwrap(body), session)
+
+
+class SelfManager(Manager[Any]):
+    """Manager of users or clients, with ``me()``."""
+
+    queryset_class = SelfQuerySet
+
+    def me(self) -> Any:
+        """Return the user or client the default session is logged in as."""
+        return self.get_queryset().me()  # type: ignore[attr-defined]
 
 
 class Realm(Model):
@@ -84,6 +106,7 @@ class User(Model):
         sorts = ("id", "name", "display_name", "created_at", "updated_at")
         includes = ("realm",)
         limits = {"name": (3, 128), "display_name": (3, 256), "first_name": (3, 128), "last_name": (3, 128)}
+        manager = SelfManager
 
     name: str | None = None
     email: str | None = None
@@ -288,6 +311,7 @@ class Client(Model):
         sorts = ("id", "created_at", "updated_at")
         includes = ("realm",)
         limits = {"name": (3, 256), "display_name": (3, 256), "description": (5, 4096)}
+        manager = SelfManager
 
     name: str | None = None
     display_name: str | None = None

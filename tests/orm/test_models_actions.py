@@ -268,3 +268,12 @@ def test_analysis_client_permissions(fake_hub, session, analysis):
         "permissionId": permission.id
     }
     assert permission.id in [item.permission_id for item in analysis.client_permissions()]
+
+
+def test_user_me(fake_hub, session):
+    from flame_hub.models import User
+
+    me = User.objects.using(session).me()
+    assert me.name == "admin"
+    assert logged(fake_hub, "/auth/users/@me", "GET")
+    assert User.objects.using(session).get(id=me.id) is me
