@@ -209,7 +209,11 @@ class Transport:
                 wait = self._next_wait(retry, retry_number + 1, started, None)
                 if wait is None:
                     raise Timeout(
-                        _timeout_message(method, url, reason, idempotent), url=url, method=method, request=request
+                        _timeout_message(method, url, reason, idempotent),
+                        url=url,
+                        method=method,
+                        request=request,
+                        reason=reason,
                     ) from exc
                 retry_number += 1
                 self._log_retry(method, url, reason, wait, retry_number, retry)
@@ -220,7 +224,11 @@ class Transport:
                 wait = self._next_wait(retry, retry_number + 1, started, None)
                 if wait is None:
                     raise TransportError(
-                        _failure_message(method, url, reason, exc), url=url, method=method, request=request
+                        _failure_message(method, url, reason, exc),
+                        url=url,
+                        method=method,
+                        request=request,
+                        reason=reason,
                     ) from exc
                 retry_number += 1
                 self._log_retry(method, url, reason, wait, retry_number, retry)

@@ -22,6 +22,7 @@ from .errors import (
     AuthenticationError,
     ConfigurationError,
     ServerError,
+    Timeout,
     TransportError,
     parse_error_body,
     retry_after_seconds,
@@ -229,7 +230,19 @@ class Auth(httpx2.Auth):
         sent_at = time.monotonic()
         # Token requests are POSTs and never retried by the transport: the retry rules of the
         # Session apply only to idempotent requests.
-        response = transport.send("POST", url, idempotent=False, json=body)
+        try:
+            response = transport.send("POST", url, idempotent=False, json=body)
+        except TransportError as exc:
+            # The transport's message about records the Hub may have created does not fit a login.
+            error_class = Timeout if isinstance(exc, Timeout) else TransportError
+            raise error_class(
+                f"The token request for {self._describe()} to {exc.url} failed: {exc.reason}. The next request "
+                "tries to log in again.",
+                url=exc.url,
+                method="POST",
+                request=exc._request,
+                reason=exc.reason,
+            ) from exc
         url = str(response.url)
         if response.status_code >= 400:
             self._raise_for_token_error(response, url, purpose)

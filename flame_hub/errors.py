@@ -191,14 +191,24 @@ class MultipleObjectsReturned(HubError):
 class TransportError(HubError, httpx2.TransportError):
     """The request failed below HTTP (connection refused, reset, dropped); ``url`` is its target.
 
+    ``reason`` names the failure without the advice of the message.
+
     It is also an ``httpx2.TransportError``, the exception the official client lets through.
     """
 
     def __init__(
-        self, message: str, *, url: str, method: str | None = None, request: httpx2.Request | None = None
+        self,
+        message: str,
+        *,
+        url: str,
+        method: str | None = None,
+        request: httpx2.Request | None = None,
+        reason: str | None = None,
     ) -> None:
         self.url = url
         self.method = method
+        # The failure alone ("connecting timed out after 5.0 s"), for messages that wrap this error.
+        self.reason = reason or message
         super().__init__(message, request=request)
 
 

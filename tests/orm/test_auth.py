@@ -510,3 +510,17 @@ def test_failed_renewal_keeps_valid_token(caplog):
     ]
     assert statuses == [200, 200, 200]
     assert "using the current token until it expires" in caplog.text
+
+
+def test_token_request_timeout_message(fake_hub):
+    fake_hub.add_fault("POST", "/auth/token", delay=0.5)
+
+    with flame_hub.Session(fake_hub.url, auth=PasswordAuth(*ADMIN), timeout=0.1) as session:
+        with pytest.raises(errors.Timeout) as info:
+            whoami(session)
+
+    message = str(info.value)
+    assert message.startswith(f"The token request for user 'admin' to {fake_hub.url}/auth/token failed: ")
+    assert "timed out after 0.1 s" in message
+    assert "start123" not in message
+    assert "record" not in message
