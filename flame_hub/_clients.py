@@ -573,7 +573,9 @@ class _Client:
         return placeholder
 
     def _register(self, obj: Any) -> Any:
-        """Return the identity map's object for ``obj`` after a response filled ``obj``."""
+        """Return the identity map's object for ``obj`` once a response has filled ``obj``."""
+        if set(obj.model_fields_set) <= {"id"}:
+            return obj
         return self._session.identity_map.add(obj)
 
     def _create(self, model: type[Model], values: Mapping[str, Any]) -> Any:
@@ -589,6 +591,10 @@ class _Client:
         return obj
 
     def _update(self, model: type[Model], record: Any, changes: Mapping[str, Any]) -> Any:
+        if not changes:
+            # Nothing to send, so read the record: the caller still gets it filled in.
+            return model.objects.using(self._session).get(id=_record_id(record, model))
+
         obj = self._bound(model, record)
         kinds = model._meta.kinds
         for name, value in changes.items():

@@ -524,3 +524,15 @@ def test_sort_string_and_list_forms(fake_hub, core_client):
         core_client.find_nodes(sort={"by": "public_key"})
     with pytest.raises(ValueError, match="order"):
         core_client.find_nodes(sort={"by": "name", "order": "down"})
+
+
+def test_update_without_changes_reads(fake_hub, core_client, master_realm):
+    node = core_client.create_node("unchanged-node", realm_id=master_realm)
+    core_client.session.clear()
+    fake_hub.clear_requests()
+
+    fetched = core_client.update_node(node.id)
+
+    assert fetched.name == "unchanged-node"
+    assert fake_hub.requests_to(f"/core/nodes/{node.id}", "POST") == []
+    assert len(fake_hub.requests_to(f"/core/nodes/{node.id}", "GET")) == 1
