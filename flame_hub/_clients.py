@@ -669,7 +669,7 @@ def _install_list_methods(owner: type, model: type[Model]) -> None:
         f"find_{meta.plural}",
         owner,
         f"Return the {model.__name__} records matching ``filter`` ({route}).\n\n"
-        "Without ``page`` every matching record is returned, read in pages of 50; with\n"
+        "Without ``page`` every matching record is returned, read in pages of 50. With\n"
         "``meta=True`` the result is ``(records, ResourceListMeta)``.",
         find_signature,
     )
@@ -712,7 +712,7 @@ def _install_get_method(owner: type, model: type[Model]) -> None:
         f"get_{meta.singular}",
         owner,
         f"Return the {model.__name__} with this id (GET /{meta.service}/{meta.path}/{{id}}), or ``None``\n"
-        "when the Hub answers 404 ``entity_not_found``; other errors raise. With ``meta=True`` the\n"
+        "when the Hub responds with 404 ``entity_not_found``. Other errors raise. With ``meta=True`` the\n"
         "result is ``(object, meta)``, ``meta`` being the response's ``meta`` dict.",
         signature,
     )
