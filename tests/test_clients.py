@@ -187,6 +187,14 @@ def test_token_string_becomes_static_auth(fake_hub):
     assert fake_hub.requests_to("/auth/token") == []
 
 
+def test_auth_client_logs_in_at_its_url(fake_hub):
+    with AuthClient(base_url=fake_hub.auth_url, auth=flame_hub.auth.PasswordAuth("admin", "start123")) as client:
+        users = client.find_users(filter={"name": "admin"})
+
+    assert [user.name for user in users] == ["admin"]
+    assert fake_hub.requests_to("/auth/token", "POST")[-1].status == 200
+
+
 def test_core_client_needs_auth_url(fake_hub):
     with pytest.raises(flame_hub.ConfigurationError, match="base_url="):
         CoreClient(base_url=fake_hub.core_url, auth=flame_hub.auth.PasswordAuth("admin", "start123"))
