@@ -17,8 +17,8 @@ from .errors import ConfigurationError, Timeout, TransportError, retry_after_sec
 
 logger = logging.getLogger(__name__)
 
-# Default timeouts in seconds. Connecting should be quick on any network that reaches the Hub;
-# reads get longer because list and upload responses can take a while on a busy Hub.
+# Default timeouts in seconds. Connecting should be quick on any network that reaches the Hub.
+# Reads get longer because list and upload responses can take a while on a busy Hub.
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 30.0
 DEFAULT_WRITE_TIMEOUT = 30.0

@@ -46,7 +46,7 @@ class ConfigurationError(HubError, ValueError):
 class ErrorResponse:
     """The parsed error body of a Hub or Authup response.
 
-    ``issues`` holds the validation issues as sent (dicts with ``path``, ``message``, ``code``).
+    ``issues`` contains the validation issues as sent (dicts with ``path``, ``message``, ``code``).
     ``error`` is the OAuth2 error name that Authup adds to token endpoint errors.
     """
 
