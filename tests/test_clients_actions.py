@@ -194,6 +194,7 @@ def test_delete_analysis_logs(fake_hub, core_client, analysis):
     delete = logged_request(fake_hub, "/core/analysis-logs", "DELETE")
     assert delete.query_params == [("filter[analysisId]", analysis.id)]
     assert delete.status == 202
+    assert fake_hub.requests_to("/core/analysis-logs", "GET") == []
 
 
 def test_logs_need_their_filters(core_client):
