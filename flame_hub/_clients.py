@@ -843,6 +843,8 @@ def _install_delete_method(owner: type, model: type[Model]) -> None:
 
 def _install_resource_methods(owner: type[_Client]) -> None:
     """Add the generated methods of every resource of ``owner.service``; methods written in the class win."""
+    # NOTE: methods added here exist only at run time, so mypy and IDEs report them as unknown
+    # attributes; help() and inspect.signature() show their parameters.
     for model in RESOURCES:
         meta = model._meta
         if meta.service != owner.service:
