@@ -10,6 +10,7 @@ import contextvars
 import copy
 import datetime as dt
 import logging
+import re
 import threading
 import types
 import typing
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PrivateAttr, ValidationError
 
-from flame_hub import errors
+from flame_hub import _display, errors
 from flame_hub._lookups import check_id, to_camel
 from flame_hub.types import (
     AnalysisBucketType,
@@ -174,6 +175,7 @@ class ResourceMeta:
     includes: tuple[str, ...]
     required_filters: tuple[str, ...]
     limits: Mapping[str, tuple[int, int]]
+    patterns: Mapping[str, str]
     enums: Mapping[str, type[Enum]]
     kinds: Mapping[str, str]
     repr_fields: tuple[str, ...]
@@ -359,6 +361,7 @@ def _build_meta(cls: type[Model]) -> ResourceMeta:
         includes=tuple(option("includes")),
         required_filters=tuple(option("required_filters")),
         limits=dict(option("limits", {})),
+        patterns=dict(option("patterns", {})),
         enums=enums,
         kinds=kinds,
         repr_fields=tuple(option("repr_fields", ("id", "name"))),
@@ -367,7 +370,9 @@ def _build_meta(cls: type[Model]) -> ResourceMeta:
     )
 
     unknown = (
-        (meta.create_only | meta.updatable | meta.hidden | meta.secret | meta.filters | set(meta.limits))
+        (meta.create_only | meta.updatable | meta.hidden | meta.secret | meta.filters)
+        | set(meta.limits)
+        | set(meta.patterns)
         | set(meta.sorts)
         | set(meta.required_filters)
     ) - field_names
@@ -522,6 +527,17 @@ class Model(BaseModel):
         for name in type(self).model_fields:
             if name not in secret:
                 yield name, self.__dict__.get(name)
+
+    def __dir__(self) -> list[str]:
+        return _display.model_dir(self, list(super().__dir__()))
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Print the record for IPython: its repr, then a table of fields; sends no request."""
+        _display.model_pretty(self, printer, cycle)
+
+    def _repr_html_(self) -> str:
+        """Return an HTML table of the fields for Jupyter; sends no request."""
+        return _display.model_html(self)
 
     # --- methods that send requests --------------------------------------------------------------
 
@@ -790,6 +806,10 @@ class Model(BaseModel):
                     f"{model}.{name} must have {low} to {high} characters, got {len(value)} ({_short(value)})."
                 )
 
+        pattern = meta.patterns.get(name)
+        if pattern is not None and isinstance(value, str) and not re.fullmatch(pattern, value):
+            raise ValueError(f"{model}.{name} must match {pattern}, got {_short(value)}.")
+
         if meta.kinds.get(name) == "uuid":
             check_id(value, what=f"{model}.{name}")
 
@@ -838,6 +858,12 @@ class Model(BaseModel):
                     f"{type(self).__name__}.{relation.name} is not loaded and this session has lazy='raise'; "
                     f"load it with .include({relation.name!r}) or .prefetch({relation.name!r}) in the query."
                 )
+
+        if _display.during_completion():
+            # Completers read attributes to list what follows the dot; that must never send a request.
+            raise RelationNotLoaded(
+                f"{type(self).__name__}.{relation.name} is not loaded, and tab completion does not load relations."
+            )
 
         queryset = target.objects.all()
         if session is not None:

@@ -85,6 +85,7 @@ class Node(Model):
         sorts = ("name", "updated_at", "created_at")
         includes = ("registry", "registry_project")
         limits = {"name": (3, 128), "external_name": (1, 64), "public_key": (5, 4096)}
+        patterns = {"external_name": r"[a-z0-9_-]*"}
 
     name: str | None = None
     external_name: str | None = None
@@ -191,6 +192,7 @@ class RegistryProject(Model):
         sorts = ("id", "updated_at", "created_at")
         includes = ("registry",)
         limits = {"name": (5, 128), "external_name": (3, 64)}
+        patterns = {"external_name": r"[a-z0-9_-]*"}
 
     name: str | None = None
     type: RegistryProjectTypeValue = None

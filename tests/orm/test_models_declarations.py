@@ -389,3 +389,11 @@ def test_relation_services():
     for model in RESOURCES:
         for relation in model._meta.relations.values():
             assert relation.service == relation.target._meta.service
+
+
+def test_pattern_checked_on_assignment():
+    with pytest.raises(ValueError, match=r"external_name must match \[a-z0-9_-\]\*"):
+        Node(name="lab-1", external_name="Lab One")
+    assert Node(name="lab-1", external_name="lab_one-1").external_name == "lab_one-1"
+    with pytest.raises(ValueError, match="external_name must match"):
+        RegistryProject(name="proj-one", external_name="UPPER")
