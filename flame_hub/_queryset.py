@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from flame_hub import errors
+from flame_hub import _display, errors
 from flame_hub._lookups import FilterCondition, build_filter, check_id
 from flame_hub.models._base import Model, _unwrap
 
@@ -47,10 +47,15 @@ class QuerySet(Generic[M]):
     # --- magic methods ---------------------------------------------------------------------------
 
     def __repr__(self) -> str:
-        calls = " ".join(self._calls)
-        if self._low or self._high is not None:
-            calls = f"{calls} [{self._low or ''}:{'' if self._high is None else self._high}]".strip()
-        return f"<QuerySet {self.model.__name__}{' ' + calls if calls else ''}>"
+        return _display.queryset_repr(self, self._describe_query())
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Print the query for IPython, and one row per line once evaluated; sends no request."""
+        _display.queryset_pretty(self, self._describe_query(), printer, cycle)
+
+    def _repr_html_(self) -> str:
+        """Return the rows as an HTML table for Jupyter once evaluated, else the query; sends no request."""
+        return _display.queryset_html(self, self._describe_query())
 
     def __iter__(self) -> Iterator[M]:
         self._fetch_all()
@@ -116,10 +121,13 @@ class QuerySet(Generic[M]):
             clone._set_limits(clone._low, clone._low + 2)
         rows = list(clone)
         if not rows:
-            raise self.model.DoesNotExist(f"No {self.model.__name__} matches {clone!r}.", status_code=404)
+            raise self.model.DoesNotExist(
+                f"No {self.model.__name__} matches <{clone._describe_query()}>.", status_code=404
+            )
         if len(rows) > 1:
             raise self.model.MultipleObjectsReturned(
-                f"get() found several {self.model._meta.plural} for {clone!r}; add filters or use first()."
+                f"get() found several {self.model._meta.plural} for <{clone._describe_query()}>; "
+                "add filters or use first()."
             )
         return rows[0]
 
@@ -343,6 +351,13 @@ class QuerySet(Generic[M]):
         return clone
 
     # --- private helpers ---------------------------------------------------------------------------
+
+    def _describe_query(self) -> str:
+        """Return the query as text, ``QuerySet Node filter(name='lab-1') [0:5]``; the repr adds loaded rows."""
+        calls = " ".join(self._calls)
+        if self._low or self._high is not None:
+            calls = f"{calls} [{self._low or ''}:{'' if self._high is None else self._high}]".strip()
+        return f"QuerySet {self.model.__name__}{' ' + calls if calls else ''}"
 
     def _clone(self) -> QuerySet[M]:
         clone = type(self)(self.model, self._session)
