@@ -1,0 +1,192 @@
+"""Run every ``python`` code block of the README and of ``docs/`` against a fake Hub.
+
+Each page is one test: its blocks run in order in one namespace, so a later block can use the
+names an earlier one defined. Before the first block the namespace holds ``flame_hub``,
+``PasswordAuth`` and ``hub`` (a fake Hub reset to its seeded state), and
+``flame_hub.connect(hub.url, auth=PasswordAuth("admin", "start123"))`` has made the default
+Session. The pages write the address of a locally run Hub, ``http://localhost:3000``; the test
+replaces it with the fake Hub's address. Blocks whose first line starts with ``>>>`` run as
+doctests, so their printed output is checked too.
+
+A block preceded by ``<!-- skip-example: REASON -->`` is not run. Use it only for code that
+needs a real Hub or a terminal, and state that reason.
+"""
+
+from __future__ import annotations
+
+import doctest
+import os
+import re
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import flame_hub
+from flame_hub._session import set_default_session
+from flame_hub.auth import PasswordAuth
+from flame_hub.testing import FakeHub
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+LOCAL_HUB_URL = "http://localhost:3000"
+
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
+_SKIP = re.compile(r"^\s*<!--\s*skip-example:(?P<reason>.*?)-->\s*$")
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    """A fenced code block of a Markdown page: its language, first code line (1-based) and source."""
+
+    language: str
+    line: int
+    source: str
+    skip_reason: str | None
+
+
+def extract_blocks(text: str) -> list[CodeBlock]:
+    """Return the fenced code blocks of the Markdown ``text`` in order, with their skip markers."""
+    blocks: list[CodeBlock] = []
+    lines = text.splitlines()
+    previous = ""
+    index = 0
+
+    while index < len(lines):
+        opening = _FENCE.match(lines[index])
+        if opening is None:
+            if lines[index].strip():
+                previous = lines[index]
+            index += 1
+            continue
+
+        fence = opening.group("fence")
+        info = opening.group("info").strip()
+        language = info.split()[0].lstrip("{.").rstrip("}") if info else ""
+        body: list[str] = []
+        index += 1
+        while index < len(lines) and not lines[index].strip().startswith(fence):
+            body.append(lines[index])
+            index += 1
+
+        marker = _SKIP.match(previous)
+        skip_reason = marker.group("reason").strip() if marker else None
+        first_line = index - len(body) + 1
+        blocks.append(CodeBlock(language, first_line, textwrap.dedent("\n".join(body)) + "\n", skip_reason))
+        previous = ""
+        index += 1
+    return blocks
+
+
+def markdown_pages() -> list[Path]:
+    """Return the README and every Markdown page under ``docs/``."""
+    return [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]
+
+
+def page_id(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def run_block(block: CodeBlock, path: Path, namespace: dict, hub_url: str) -> None:
+    """Run one block in ``namespace``; raise ``AssertionError`` naming the page and line when it fails."""
+    source = block.source.replace(LOCAL_HUB_URL, hub_url)
+    name = f"{page_id(path)}:{block.line}"
+
+    if source.lstrip().startswith(">>>"):
+        parser = doctest.DocTestParser()
+        test = parser.get_doctest(source, namespace, name, str(path), block.line - 1)
+        # Later examples of a block depend on earlier ones, so only the first failure is informative.
+        flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE | doctest.REPORT_ONLY_FIRST_FAILURE
+        runner = doctest.DocTestRunner(optionflags=flags)
+        report: list[str] = []
+        runner.run(test, out=report.append, clear_globs=False)
+        namespace.update(test.globs)
+        if runner.failures:
+            pytest.fail(f"The doctest at {name} failed:\n{''.join(report)}", pytrace=False)
+        return
+
+    # Padding keeps the line numbers of a traceback equal to those of the Markdown page.
+    code = compile("\n" * (block.line - 1) + source, str(path), "exec")
+    exec(code, namespace)
+
+
+@pytest.fixture
+def docs_environment(tmp_path, monkeypatch):
+    """Run examples in an empty directory, with no FLAME_HUB_* variables and a private home directory."""
+    for key in list(os.environ):
+        if key.startswith("FLAME_HUB_"):
+            monkeypatch.delenv(key)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    saved_environment = dict(os.environ)
+    yield work
+    # Examples may set variables through os.environ directly; monkeypatch does not see those.
+    os.environ.clear()
+    os.environ.update(saved_environment)
+
+
+@pytest.mark.parametrize("path", markdown_pages(), ids=page_id)
+def test_page_examples_run(path, fake_hub, docs_environment):
+    blocks = [block for block in extract_blocks(path.read_text(encoding="utf-8")) if block.language == "python"]
+    runnable = [block for block in blocks if block.skip_reason is None]
+    if not runnable:
+        pytest.skip(f"{page_id(path)} has no Python example to run.")
+
+    session = flame_hub.connect(fake_hub.url, auth=PasswordAuth("admin", "start123"))
+    namespace = {"__name__": "__docs__", "flame_hub": flame_hub, "PasswordAuth": PasswordAuth, "hub": fake_hub}
+    try:
+        for block in runnable:
+            run_block(block, path, namespace, fake_hub.url)
+    finally:
+        for value in list(namespace.values()):
+            # A page may start a fake Hub of its own to show the requests; stop it here too.
+            if isinstance(value, FakeHub) and value is not fake_hub:
+                value.stop()
+        set_default_session(None)
+        session.close()
+
+
+@pytest.mark.parametrize("path", markdown_pages(), ids=page_id)
+def test_page_skip_markers_state_reason(path):
+    for block in extract_blocks(path.read_text(encoding="utf-8")):
+        if block.skip_reason is None:
+            continue
+        assert block.skip_reason, f"{page_id(path)}:{block.line}: the skip-example marker needs a reason."
+        assert block.language == "python", f"{page_id(path)}:{block.line}: skip-example precedes a non-Python block."
+
+
+def test_extract_blocks_reads_fences_and_markers():
+    text = (
+        "Intro\n\n"
+        "```python\nx = 1\n```\n\n"
+        "<!-- skip-example: needs a real Hub -->\n"
+        "```python\nconnect()\n```\n\n"
+        "- item\n\n"
+        "    ```bash\n    ls\n    ```\n"
+    )
+
+    blocks = extract_blocks(text)
+
+    assert [block.language for block in blocks] == ["python", "python", "bash"]
+    assert blocks[0].source == "x = 1\n"
+    assert blocks[0].line == 4
+    assert blocks[0].skip_reason is None
+    assert blocks[1].skip_reason == "needs a real Hub"
+    assert blocks[2].source == "ls\n"
+
+
+def test_docs_pages_have_examples():
+    pages_with_examples = [
+        page_id(path)
+        for path in markdown_pages()
+        if any(block.language == "python" for block in extract_blocks(path.read_text(encoding="utf-8")))
+    ]
+
+    assert "README.md" in pages_with_examples
+    assert "docs/getting-started.md" in pages_with_examples
