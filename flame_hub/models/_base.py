@@ -157,6 +157,8 @@ class ResourceMeta:
     ``delete``). ``create_only`` fields are sent on create only, ``updatable`` ones on create and
     update; every other declared field is set by the server. ``hidden`` fields are only returned
     when requested with ``fields("+name")``; ``secret`` fields never appear in ``repr()``.
+    ``normalized`` fields are stored by the Hub in a canonical form, so a different value in an
+    update's response is expected and does not raise an ``IgnoredFieldWarning``.
     """
 
     model: type[Model]
@@ -176,6 +178,7 @@ class ResourceMeta:
     required_filters: tuple[str, ...]
     limits: Mapping[str, tuple[int, int]]
     patterns: Mapping[str, str]
+    normalized: frozenset[str]
     enums: Mapping[str, type[Enum]]
     kinds: Mapping[str, str]
     repr_fields: tuple[str, ...]
@@ -362,6 +365,7 @@ def _build_meta(cls: type[Model]) -> ResourceMeta:
         required_filters=tuple(option("required_filters")),
         limits=dict(option("limits", {})),
         patterns=dict(option("patterns", {})),
+        normalized=frozenset(option("normalized")),
         enums=enums,
         kinds=kinds,
         repr_fields=tuple(option("repr_fields", ("id", "name"))),
@@ -373,6 +377,7 @@ def _build_meta(cls: type[Model]) -> ResourceMeta:
         (meta.create_only | meta.updatable | meta.hidden | meta.secret | meta.filters)
         | set(meta.limits)
         | set(meta.patterns)
+        | meta.normalized
         | set(meta.sorts)
         | set(meta.required_filters)
     ) - field_names
@@ -749,9 +754,11 @@ class Model(BaseModel):
 
     def _warn_ignored(self, names: list[str], body: Mapping[str, Any], record: Mapping[str, Any]) -> None:
         """Warn about each sent field whose value in the Hub's response differs (ignored or rewritten)."""
+        meta = self._meta
         for name in names:
-            wire = self._meta.wire_name(name)
-            if wire not in record:
+            wire = meta.wire_name(name)
+            # Secrets come back hashed, and normalized fields in the Hub's canonical form.
+            if wire not in record or name in meta.secret or name in meta.normalized:
                 continue
             sent, echoed = body.get(wire), record[wire]
             if not _equivalent(sent, echoed):

@@ -107,6 +107,8 @@ class User(Model):
         includes = ("realm",)
         limits = {"name": (3, 128), "display_name": (3, 256), "first_name": (3, 128), "last_name": (3, 128)}
         manager = SelfManager
+        # Authup resets a display name set to null to the name.
+        normalized = ("display_name",)
 
     name: str | None = None
     email: str | None = None
@@ -312,6 +314,7 @@ class Client(Model):
         includes = ("realm",)
         limits = {"name": (3, 256), "display_name": (3, 256), "description": (5, 4096)}
         manager = SelfManager
+        normalized = ("display_name",)
 
     name: str | None = None
     display_name: str | None = None

@@ -139,6 +139,8 @@ class Registry(Model):
         filters = ("id", "name")
         sorts = ("id", "updated_at", "created_at")
         limits = {"name": (3, 128), "host": (3, 512), "account_name": (3, 256), "account_secret": (3, 256)}
+        # The Hub stores the bare host name of a URL such as https://host:8443/.
+        normalized = ("host",)
         repr_fields = ("id", "name", "host")
 
     name: str | None = None

@@ -230,3 +230,21 @@ def test_null_keys_added_by_hub_do_not_warn(session, recwarn):
     analysis.image_command_arguments = [{"value": "--flag"}]
     analysis.save()
     assert not [w for w in recwarn if issubclass(w.category, IgnoredFieldWarning)]
+
+
+def test_password_update_does_not_warn(fake_hub, session, recwarn):
+    user = User.objects.using(session).create(name="alice", email="alice@example.org", password="Secret-pass-1")
+    user.password = "Secret-pass-2"
+    user.save()
+    assert logged(fake_hub, f"/auth/users/{user.id}", "POST")[-1].body == {"password": "Secret-pass-2"}
+    assert not [w for w in recwarn if issubclass(w.category, IgnoredFieldWarning)]
+
+
+def test_normalized_host_does_not_warn(session, recwarn):
+    from flame_hub.models import Registry
+
+    registry = Registry.objects.using(session).create(name="reg-1", host="reg-1.example.org")
+    registry.host = "https://reg-2.example.org:8443/"
+    registry.save()
+    assert registry.host == "reg-2.example.org"
+    assert not [w for w in recwarn if issubclass(w.category, IgnoredFieldWarning)]
