@@ -96,6 +96,14 @@ def endpoint(state: HubState, handler: Handler) -> Callable[[Request], Awaitable
             identity = state.hub_identity(request)
             return await handler(request, state, identity)
         except FakeHubError as error:
+            logger.debug(
+                "Fake Hub storage %s %s returned %d %s: %s",
+                request.method,
+                request.url.path,
+                error.status,
+                error.code,
+                error.message,
+            )
             return hub_error_response(error)
         except Exception as error:
             logger.exception("Fake Hub storage handler failed on %s %s", request.method, request.url.path)
