@@ -409,3 +409,27 @@ def test_last_reverses_tie_break(fake_hub, session):
     last = queryset.last()
     assert "sort=-createdAt%2C-id" in last_query(fake_hub, "/core/registries")
     assert last == list(queryset)[-1]
+
+
+def test_no_default_session_error():
+    from flame_hub._session import _global_session, set_default_session
+
+    previous = _global_session
+    set_default_session(None)
+    try:
+        queryset = Node.objects.filter(name="lab-1")
+        assert repr(queryset) == "<QuerySet Node filter(name='lab-1')>"
+        with pytest.raises(errors.HubError, match=r"flame_hub.connect\(url, auth=...\)"):
+            list(queryset)
+        with pytest.raises(errors.HubError, match="No default Session"):
+            Node(name="lab-1").save()
+    finally:
+        set_default_session(previous)
+
+
+def test_using_overrides_default(fake_hub, session):
+    with make_session(fake_hub) as other, other.activate():
+        node = Node.objects.using(session).create(name="lab-1")
+        assert node._session is session
+        assert Node.objects.using(session).get(id=node.id) is node
+        assert Node.objects.get(id=node.id) is not node
