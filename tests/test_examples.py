@@ -13,8 +13,10 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def run_example(name: str) -> subprocess.CompletedProcess[str]:
+def run_example(name: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    """Run an example script with no ``FLAME_HUB_*`` variables set except ``variables``."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith("FLAME_HUB_")}
+    environment.update(variables)
     return subprocess.run(
         [sys.executable, str(EXAMPLES / name)],
         capture_output=True,
@@ -53,16 +55,17 @@ def test_example_runs_on_fake_hub(name):
 
 
 def test_example_needs_password_with_url():
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("FLAME_HUB_")}
-    environment["FLAME_HUB_URL"] = "http://127.0.0.1:9"
-    result = subprocess.run(
-        [sys.executable, str(EXAMPLES / "quickstart.py")],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=60,
-        check=False,
-    )
+    result = run_example("quickstart.py", FLAME_HUB_URL="http://127.0.0.1:9")
 
     assert result.returncode != 0
     assert "FLAME_HUB_PASSWORD" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["quickstart.py", "quickstart_orm.py"])
+def test_example_uses_flame_hub_url(name, fake_hub):
+    result = run_example(name, FLAME_HUB_URL=fake_hub.url, FLAME_HUB_USERNAME="admin", FLAME_HUB_PASSWORD="start123")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == f"Using the Hub at {fake_hub.url}."
+    node = json_documents(result.stdout)[1]
+    assert len(fake_hub.requests_to(f"/core/nodes/{node['id']}", "DELETE")) == 1
