@@ -25,6 +25,10 @@ TOKEN_CAPTURE_PREFIX = "@token:"
 class MissingPlaceholder(Exception):
     """A step cannot be sent because a placeholder value or an identity's token is not available."""
 
+    def __init__(self, message: str, name: str | None = None) -> None:
+        super().__init__(message)
+        self.name = name
+
 
 def scenario_paths() -> list[Path]:
     return sorted(CORPUS.glob("[0-9]*.json"))
@@ -58,7 +62,7 @@ def fill(value: Any, placeholders: dict[str, Any]) -> Any:
 
 def lookup(name: str, placeholders: dict[str, Any]) -> Any:
     if name not in placeholders:
-        raise MissingPlaceholder(f"placeholder {{{name}}} was not captured by an earlier step")
+        raise MissingPlaceholder(f"placeholder {{{name}}} was not captured by an earlier step", name)
     return placeholders[name]
 
 
@@ -114,10 +118,13 @@ class ScenarioReplay:
             )
 
         response = self.client.post(f"{self.base_url}/auth/token", json=payload)
-        token = response.json().get("access_token") if response.status_code == 200 else None
+        try:
+            token = response.json().get("access_token") if response.status_code == 200 else None
+        except ValueError:
+            token = None
         if not isinstance(token, str):
             raise MissingPlaceholder(
-                f"no {auth} token: POST /auth/token with grant_type={payload['grant_type']} answered "
+                f"no {auth} token: POST /auth/token with grant_type={payload['grant_type']} returned "
                 f"{response.status_code}: {abbreviate(response.text, 200)}"
             )
         self.tokens[auth] = token
@@ -142,7 +149,7 @@ class ScenarioReplay:
             except ValueError:
                 value = None
             if not isinstance(value, str):
-                self.identity_errors[name] = f"GET {path} answered {response.status_code}"
+                self.identity_errors[name] = f"GET {path} returned {response.status_code} without data.0.id"
                 continue
             self.placeholders[name] = value
             self.normaliser.add(value, recorded.get(name))
@@ -173,7 +180,8 @@ class ScenarioReplay:
         except MissingPlaceholder as error:
             if "skipped" in step:
                 return None
-            outcome.differences.append(f"not sent: {error}")
+            reason = self.identity_errors.get(error.name or "")
+            outcome.differences.append(f"not sent: {error}" + (f" (lookup failed: {reason})" if reason else ""))
             return outcome
 
         outcome.request_line = request.pop("line")
