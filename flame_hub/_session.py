@@ -241,14 +241,14 @@ class Session:
                 response.read()
                 response.close()
 
-            rejection = token_rejection(response) if token is not None else None
-            if rejection is None or self.auth is None:
+            rejection = token_rejection(response)
+            if token is None or self.auth is None or rejection is None:
                 raise error_from_response(response)
             if renewed:
                 raise error_from_response(response, message_prefix="The Hub rejected a freshly obtained token")
 
-            # The Hub refused the token before handling the request, so sending it again is safe.
-            self.auth.reject(token, rejection)  # type: ignore[arg-type]
+            # The Hub rejected the token before handling the request, so sending it again is safe.
+            self.auth.reject(token, rejection)
             renewed = True
             rewind()
 
