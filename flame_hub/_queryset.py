@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from flame_hub import _display, errors
+from flame_hub import _display, _progress, errors
 from flame_hub._lookups import FilterCondition, build_filter, check_id
 from flame_hub.models._base import Model, _unwrap
 
@@ -245,16 +245,17 @@ class QuerySet(Generic[M]):
         obj.save()
         return obj, False
 
-    def update(self, **kwargs: Any) -> int:
+    def update(self, *, progress: bool | None = None, **kwargs: Any) -> int:
         """Set ``kwargs`` on every matching object and save each one (one request per row); return the count.
 
         The matching rows are read first, so rows the update moves out of the filter are still
-        updated exactly once.
+        updated exactly once. ``progress`` shows a bar (``None``: in terminals and notebooks).
         """
         self.model._meta.require("update")
         rows = list(self._clone())
         names = list(kwargs)
-        for obj in rows:
+        description = f"Updating {self.model._meta.plural}"
+        for obj in _progress.track(rows, description=description, unit="row", progress=progress):
             for name, value in kwargs.items():
                 setattr(obj, name, value)
             obj.save(update_fields=names)
@@ -268,9 +269,16 @@ class QuerySet(Generic[M]):
             obj.delete()
         return len(rows)
 
-    def iterator(self) -> Iterator[M]:
-        """Yield matching objects page by page without caching them in the QuerySet."""
-        yield from self._iter_rows()
+    def iterator(self, *, progress: bool | None = None) -> Iterator[M]:
+        """Yield matching objects page by page without caching them in the QuerySet.
+
+        ``progress`` shows a bar (``None``: in terminals and notebooks). It counts rows without a
+        total unless the QuerySet is sliced, because the total is known only after the first page.
+        """
+        total = None if self._high is None else self._high - self._low
+        description = f"Reading {self.model._meta.plural}"
+        rows = self._iter_rows()
+        yield from _progress.track(rows, total=total, description=description, unit="row", progress=progress)
 
     # --- methods that return a new QuerySet -------------------------------------------------------
 
