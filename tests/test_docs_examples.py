@@ -88,8 +88,18 @@ def page_id(path: Path) -> str:
     return str(path.relative_to(ROOT))
 
 
+def runnable_blocks(path: Path) -> list[CodeBlock]:
+    """Return the Python blocks of the page at ``path`` that are not marked to be skipped."""
+    blocks = extract_blocks(path.read_text(encoding="utf-8"))
+    return [block for block in blocks if block.language == "python" and block.skip_reason is None]
+
+
+def pages_with_examples() -> list[Path]:
+    return [path for path in markdown_pages() if runnable_blocks(path)]
+
+
 def run_block(block: CodeBlock, path: Path, namespace: dict, hub_url: str) -> None:
-    """Run one block in ``namespace``; raise ``AssertionError`` naming the page and line when it fails."""
+    """Run one block in ``namespace``; errors and failed doctests name the page and line of the Markdown file."""
     source = block.source.replace(LOCAL_HUB_URL, hub_url)
     name = f"{page_id(path)}:{block.line}"
 
@@ -131,21 +141,16 @@ def docs_environment(tmp_path, monkeypatch):
     os.environ.update(saved_environment)
 
 
-@pytest.mark.parametrize("path", markdown_pages(), ids=page_id)
+@pytest.mark.parametrize("path", pages_with_examples(), ids=page_id)
 def test_page_examples_run(path, fake_hub, docs_environment):
-    blocks = [block for block in extract_blocks(path.read_text(encoding="utf-8")) if block.language == "python"]
-    runnable = [block for block in blocks if block.skip_reason is None]
-    if not runnable:
-        pytest.skip(f"{page_id(path)} has no Python example to run.")
-
     session = flame_hub.connect(fake_hub.url, auth=PasswordAuth("admin", "start123"))
     namespace = {"__name__": "__docs__", "flame_hub": flame_hub, "PasswordAuth": PasswordAuth, "hub": fake_hub}
     try:
-        for block in runnable:
+        for block in runnable_blocks(path):
             run_block(block, path, namespace, fake_hub.url)
     finally:
         for value in list(namespace.values()):
-            # A page may start a fake Hub of its own to show the requests; stop it here too.
+            # A page may start a fake Hub of its own to show its requests, so stop that one here too.
             if isinstance(value, FakeHub) and value is not fake_hub:
                 value.stop()
         set_default_session(None)
@@ -181,12 +186,40 @@ def test_extract_blocks_reads_fences_and_markers():
     assert blocks[2].source == "ls\n"
 
 
-def test_docs_pages_have_examples():
-    pages_with_examples = [
-        page_id(path)
-        for path in markdown_pages()
-        if any(block.language == "python" for block in extract_blocks(path.read_text(encoding="utf-8")))
-    ]
+def test_guide_pages_have_examples():
+    tested = [page_id(path) for path in pages_with_examples()]
 
-    assert "README.md" in pages_with_examples
-    assert "docs/getting-started.md" in pages_with_examples
+    for name in ("README.md", "docs/getting-started.md", "docs/sessions.md", "docs/relations.md", "docs/files.md"):
+        assert name in tested
+
+
+SITE_PAGES = (
+    "index.md",
+    "getting-started.md",
+    "sessions.md",
+    "querying.md",
+    "objects.md",
+    "relations.md",
+    "files.md",
+    "interactive.md",
+    "testing.md",
+    "migrating.md",
+    "errors.md",
+    "reliability.md",
+    "benchmarks.md",
+    "reference/session.md",
+    "reference/auth.md",
+    "reference/models.md",
+    "reference/queryset.md",
+    "reference/errors.md",
+    "reference/testing.md",
+    "reference/clients.md",
+)
+
+
+@pytest.mark.parametrize("name", SITE_PAGES)
+def test_site_page_exists_in_nav(name):
+    navigation = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+
+    assert (DOCS / name).is_file(), f"docs/{name} is missing."
+    assert f": {name}\n" in navigation, f"docs/{name} is not in the nav of mkdocs.yml."
