@@ -245,3 +245,20 @@ def test_prefetch_without_id_filter(fake_hub, session):
     before = request_count(fake_hub)
     assert loaded.analysis_bucket.id == analysis_bucket.id
     assert request_count(fake_hub) == before
+
+
+def test_prefetch_fifty_nodes_one_request(fake_hub, session):
+    realms = [Realm.objects.using(session).create(name=f"realm-{index}") for index in range(5)]
+    for index in range(50):
+        Node.objects.using(session).create(name=f"lab-{index:02d}", realm=realms[index % 5])
+    session.clear()
+    settle(fake_hub)
+    fake_hub.clear_requests()
+
+    nodes = list(Node.objects.using(session).filter(name__startswith="lab-").prefetch("realm"))
+    settle(fake_hub)
+
+    assert len(nodes) == 50
+    assert len(fake_hub.requests_to("/core/nodes", "GET")) == 1
+    assert len(fake_hub.requests_to("/auth/realms*", "GET")) == 1
+    assert all(node.realm in realms for node in nodes)
