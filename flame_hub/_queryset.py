@@ -492,6 +492,8 @@ class QuerySet(Generic[M]):
                     seen.add(key)
                 yield obj
 
+            # NOTE: offsets shift when others delete rows between two pages, so a row can then be
+            # missed; rows that shift into a page already read are skipped by id above.
             offset += len(rows)
             if remaining is not None:
                 remaining -= len(rows)
