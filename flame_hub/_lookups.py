@@ -6,10 +6,11 @@ that would not select exactly what the caller requested therefore raises ``Value
 filtered list.
 
 Supported lookups: ``exact`` (the default), ``ne``, ``in``, ``lt``, ``lte``, ``gt``, ``gte``,
-``contains``, ``startswith``, ``endswith`` and ``isnull``. ``exclude()`` supports the negation of
-``exact``, ``in``, ``contains``, ``startswith``, ``endswith`` and ``isnull``; the Hub ignores a
-``!`` in front of a comparison, so excluding ``lt``/``lte``/``gt``/``gte`` raises (use the
-opposite comparison in ``filter()`` instead).
+``contains``, ``startswith``, ``endswith`` and ``isnull``.
+
+``exclude()`` supports the negation of ``exact``, ``in``, ``contains``, ``startswith``,
+``endswith`` and ``isnull``. The Hub ignores a ``!`` in front of a comparison, so excluding
+``lt``/``lte``/``gt``/``gte`` raises; use the opposite comparison in ``filter()`` instead.
 """
 
 from __future__ import annotations

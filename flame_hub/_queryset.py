@@ -493,7 +493,7 @@ class QuerySet(Generic[M]):
                 yield obj
 
             # NOTE: offsets shift when others delete rows between two pages, so a row can then be
-            # missed; rows that shift into a page already read are skipped by id above.
+            # missed. Rows that shift into a page already read are skipped by id above.
             offset += len(rows)
             if remaining is not None:
                 remaining -= len(rows)
