@@ -223,3 +223,13 @@ def test_site_page_exists_in_nav(name):
 
     assert (DOCS / name).is_file(), f"docs/{name} is missing."
     assert f": {name}\n" in navigation, f"docs/{name} is not in the nav of mkdocs.yml."
+
+
+def test_querying_page_lists_every_lookup():
+    from flame_hub._lookups import LOOKUPS
+
+    text = (DOCS / "querying.md").read_text(encoding="utf-8")
+    table = text[text.index("## Lookups") :]
+
+    for lookup in LOOKUPS:
+        assert f"__{lookup}" in table, f"The lookups table of docs/querying.md does not list __{lookup}."
