@@ -11,6 +11,8 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from . import __version__
+from ._commands import add_resource_commands, join_dash_values
+from ._shell import add_shell_command
 
 if TYPE_CHECKING:
     from .testing import FakeHub
@@ -27,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_resource_commands(subcommands)
+    add_shell_command(subcommands)
     add_fake_hub_command(subcommands)
     return parser
 
@@ -34,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``flame-hub`` with ``argv`` (default: the process arguments) and return the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(join_dash_values(sys.argv[1:] if argv is None else argv))
     if args.command is None:
         parser.print_help()
         return 2
