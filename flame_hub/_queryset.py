@@ -76,6 +76,10 @@ class QuerySet(Generic[M]):
         if isinstance(key, slice):
             if key.step is not None:
                 raise ValueError("Slicing a QuerySet with a step is not supported.")
+            for bound in (key.start, key.stop):
+                # The bounds become page[limit] and page[offset], which the Hub reads as integers only.
+                if bound is not None and (not isinstance(bound, int) or isinstance(bound, bool)):
+                    raise TypeError(f"QuerySet slice bounds must be integers or None, got {bound!r}.")
             if (key.start is not None and key.start < 0) or (key.stop is not None and key.stop < 0):
                 raise ValueError("Negative indexing is not supported.")
             if self._result_cache is not None:
