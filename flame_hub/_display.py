@@ -6,6 +6,7 @@ QuerySets are described, never fetched, and secret fields never appear.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import sys
 from collections.abc import Iterator
@@ -70,7 +71,10 @@ def during_completion() -> bool:
 def _format_value(value: Any, width: int = MAX_VALUE_WIDTH) -> str:
     if isinstance(value, Enum):
         value = value.value
-    text = repr(value)
+    if isinstance(value, dt.datetime):
+        text = value.isoformat().replace("+00:00", "Z")
+    else:
+        text = repr(value)
     if len(text) > width:
         text = text[: width - 1] + "…"
     return text
