@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from flame_hub import Session
     from flame_hub.testing import FakeHub
 
 
@@ -56,5 +57,27 @@ def fake_hub(fake_hub_server: FakeHub) -> Iterator[FakeHub]:
     fake_hub_server.clear_faults()
 
 
-# TODO: add a ``hub_session`` fixture here, an ORM Session logged in as the admin of ``fake_hub``.
-# Until it exists, tests build their own Session from ``fake_hub.url``.
+@pytest.fixture
+def hub_session(fake_hub: FakeHub) -> Iterator[Session]:
+    """An ORM Session logged in as the admin of ``fake_hub`` and made the default for the test.
+
+    ``Model.objects`` uses it without ``using()``; the previous default comes back afterwards.
+    """
+    # The ORM is imported here, not at module level: the fake Hub itself never depends on it.
+    from flame_hub import Session, get_default_session
+    from flame_hub._session import set_default_session
+    from flame_hub.auth import PasswordAuth
+    from flame_hub.errors import HubError
+
+    try:
+        previous: Session | None = get_default_session()
+    except HubError:
+        previous = None
+
+    session = Session(fake_hub.url, auth=PasswordAuth(fake_hub.admin_username, fake_hub.admin_password))
+    set_default_session(session)
+    try:
+        with session, session.activate():
+            yield session
+    finally:
+        set_default_session(previous)
