@@ -192,7 +192,7 @@ class Runner:
 
     @staticmethod
     def _check_results(workload: int, measurements: list[Measurement]) -> None:
-        """Fail when two ways disagree about the result: a wrong answer fast is no benchmark."""
+        """Raise when two ways disagree about the result, because a fast wrong result measures nothing."""
         results = {measurement.way: measurement.result for measurement in measurements if not measurement.error}
         if len(set(map(repr, results.values()))) > 1:
             raise RuntimeError(f"Workload {workload}: the ways returned different results: {results}.")
@@ -303,8 +303,8 @@ class Runner:
         timed += self.time_ways(5, download_ways, {"file": "large", "destination": destination})
         self.results[5] = timed
 
-        # Peak memory of one transfer per file size. The one-byte file shows the cost of a request
-        # without a body; the step from the medium to the large file shows what grows with the size.
+        # Peak memory of one transfer per file size. The one-byte file shows the cost of a request without a body.
+        # The step from the medium to the large file shows what grows with the size.
         for key, path in paths.items():
             peaks = []
             for way in upload_ways:
@@ -346,68 +346,120 @@ class Runner:
         self.results[6] = self.measure_memory(6, ways, {"rows": self.rows}, "held")
 
 
-def render(runner: Runner, command: str, official_version: str | None, selected: list[int]) -> str:
+RESULTS_HEADING = "## Results: this library, raw httpx2 and the official client"
+
+
+def render(
+    runner: Runner, command: str, official_version: str | None, selected: list[int], load: tuple[float, float]
+) -> str:
     """Return the generated Markdown section: set-up, one table per workload, and the targets."""
     size = runner.size
     lines = [
-        "## Results",
+        RESULTS_HEADING,
         "",
         f"Command: `{command}` (run from the repository root).",
         "",
         *machine_lines(official_version),
         "- The fake Hub (uvicorn, in-memory state) runs in its own process on the same 2-core machine, so wall "
         "time includes the server's work and the two processes share the cores. Client CPU is "
-        "`time.process_time()` of the client's process only: it leaves the server out.",
+        "`time.process_time()` of the client's process only, so it leaves the server out.",
         f"- Medians of {size.repeats} measured runs after {size.warmups} warm-up run(s); the ways take turns. "
         "All ways send the same access token, so no login is measured.",
+        f"- Load average (1 minute) at the start and the end of the run: {load[0]:.2f} and {load[1]:.2f}. "
+        "Above about 1, other programs competed for the 2 cores and the wall times are less reliable.",
         "",
     ]
-    results = runner.results
-    if 1 in selected and 1 in results:
-        lines += [f"### 1. List and iterate {runner.rows:,} nodes (every page of 50)", ""]
-        lines += workload_table(results[1], per=("row", runner.rows)) + [""]
-        lines += [
-            "The official client's `find_nodes()` returns one page per call, so its way pages by hand with "
-            "`page={limit, offset}`; it also always sends `include=registry,registryProject`.",
-            "",
-        ]
-    if 2 in selected and 2 in results:
-        lines += [f"### 2. Get one node by id {size.gets:,} times", ""]
-        lines += workload_table(results[2], per=("get", size.gets)) + [""]
-    if 3 in selected and 3 in results:
-        lines += [f"### 3. Walk {size.analyses} analyses with their project and the project's realm", ""]
-        lines += workload_table(results[3]) + [""]
-        lines += runner.notes.get(3, []) + [""]
-        per_50 = [
-            f"{measurement.way}: {measurement.request_count * 50 / size.analyses:.1f}"
-            for measurement in results[3]
-            if measurement.request_count is not None
-        ]
-        lines += ["Requests per 50 analyses: " + "; ".join(per_50) + ".", ""]
-    if 4 in selected and 4 in results:
-        lines += [f"### 4. Create, update and delete {size.crud} nodes (three requests each)", ""]
-        lines += workload_table(results[4], per=("node", size.crud)) + [""]
-    if 5 in selected and 5 in results:
-        lines += [f"### 5. Upload and download a {size.file_mib} MiB file", ""]
-        lines += workload_table(results[5]) + [""]
-        throughput = [
-            f"{measurement.way}: {size.file_mib / measurement.wall:,.0f} MiB/s"
-            for measurement in results[5]
-            if measurement.wall
-        ]
-        lines += ["Throughput: " + "; ".join(throughput) + ".", ""]
-        lines += [
-            "Peak memory of one transfer: tracemalloc's peak of Python allocations in the client's process, above "
-            "what it held before the client was created. A peak that stays the same from the medium to the large "
-            "file is a constant: the file is streamed, not held.",
-            "",
-        ]
-        lines += peak_table(runner.peaks, size) + [""]
-    if 6 in selected and 6 in results:
-        lines += [f"### 6. Memory of {runner.rows:,} nodes held by the client", ""]
-        lines += memory_table(results[6], "Held (tracemalloc)", per_count=runner.rows) + [""]
+    sections = {
+        1: _list_section,
+        2: _get_section,
+        3: _walk_section,
+        4: _crud_section,
+        5: _files_section,
+        6: _memory_section,
+    }
+    for number, section in sections.items():
+        if number in selected and number in runner.results:
+            lines += section(runner, runner.results[number])
     lines += target_lines(runner, selected)
     return "\n".join(lines)
+
+
+def _list_section(runner: Runner, results: list[Measurement]) -> list[str]:
+    return [
+        f"### 1. List and iterate {runner.rows:,} nodes (every page of 50)",
+        "",
+        *workload_table(results, per=("row", runner.rows)),
+        "",
+        "The official client's `find_nodes()` returns one page per call, so its way pages by hand with "
+        "`page={limit, offset}`. It also always sends `include=registry,registryProject`.",
+        "",
+    ]
+
+
+def _get_section(runner: Runner, results: list[Measurement]) -> list[str]:
+    gets = runner.size.gets
+    return [f"### 2. Get one node by id {gets:,} times", "", *workload_table(results, per=("get", gets)), ""]
+
+
+def _walk_section(runner: Runner, results: list[Measurement]) -> list[str]:
+    analyses = runner.size.analyses
+    per_50 = [
+        f"{measurement.way}: {measurement.request_count * 50 / analyses:.1f}"
+        for measurement in results
+        if measurement.request_count is not None
+    ]
+    return [
+        f"### 3. Walk {analyses} analyses with their project and the project's realm",
+        "",
+        *workload_table(results),
+        "",
+        *runner.notes.get(3, []),
+        "",
+        "Requests per 50 analyses: " + "; ".join(per_50) + ".",
+        "",
+    ]
+
+
+def _crud_section(runner: Runner, results: list[Measurement]) -> list[str]:
+    count = runner.size.crud
+    return [
+        f"### 4. Create, update and delete {count} nodes (three requests each)",
+        "",
+        *workload_table(results, per=("node", count)),
+        "",
+    ]
+
+
+def _files_section(runner: Runner, results: list[Measurement]) -> list[str]:
+    size = runner.size
+    throughput = [
+        f"{measurement.way}: {size.file_mib / measurement.wall:,.0f} MiB/s"
+        for measurement in results
+        if measurement.wall
+    ]
+    return [
+        f"### 5. Upload and download a {size.file_mib} MiB file",
+        "",
+        *workload_table(results),
+        "",
+        "Throughput: " + "; ".join(throughput) + ".",
+        "",
+        "Peak memory of one transfer: tracemalloc's peak of Python allocations in the client's process, above "
+        "what it held before the client was created. A peak that stays the same from the medium to the large "
+        "file is a constant, so the file is streamed, not held.",
+        "",
+        *peak_table(runner.peaks, size),
+        "",
+    ]
+
+
+def _memory_section(runner: Runner, results: list[Measurement]) -> list[str]:
+    return [
+        f"### 6. Memory of {runner.rows:,} nodes held by the client",
+        "",
+        *memory_table(results, "Held (tracemalloc)", per_count=runner.rows),
+        "",
+    ]
 
 
 def peak_table(peaks: dict[str, list[Measurement]], size: Size) -> list[str]:
@@ -482,7 +534,9 @@ def target_lines(runner: Runner, selected: list[int]) -> list[str]:
 
     lines = ["### Targets", "", "| Target | Measured | Met |", "|---|---|---|"]
     for label, measured, met in rows:
-        verdict = "–" if met is None else ("yes" if met else "no")
+        verdict = "–"
+        if met is not None:
+            verdict = "yes" if met else "no"
         lines.append(f"| {label} | {measured} | {verdict} |")
     lines += [
         "",
@@ -522,6 +576,7 @@ def main(argv: list[str] | None = None) -> int:
     size = SIZES[args.size]
     command = shlex.join(["python", "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)])
 
+    load_at_start = os.getloadavg()[0]
     official = None
     if not args.skip_official:
         official = OfficialDriver(ensure_official_venv(args.official_version))
@@ -548,7 +603,8 @@ def main(argv: list[str] | None = None) -> int:
         if official is not None:
             official.stop()
 
-    section = render(runner, command, official.version if official else None, selected)
+    load = (load_at_start, os.getloadavg()[0])
+    section = render(runner, command, official.version if official else None, selected, load)
     print(section)
     if args.output is not None:
         write_section(args.output, section, "Benchmarks")

@@ -12,12 +12,14 @@ from typing import Any
 
 # The release the published numbers were measured with; --official-version picks another.
 OFFICIAL_VERSION = "1.1.0"
-VENV_DIR = Path(".benchmarks") / "official-venv"
+VENV_DIR = Path(__file__).resolve().parents[1] / ".benchmarks" / "official-venv"
 DRIVER = Path(__file__).with_name("_official_driver.py")
 
 
 def venv_python(venv_dir: Path) -> Path:
-    return venv_dir / ("Scripts" if os.name == "nt" else "bin") / ("python.exe" if os.name == "nt" else "python")
+    if os.name == "nt":
+        return venv_dir / "Scripts" / "python.exe"
+    return venv_dir / "bin" / "python"
 
 
 def ensure_official_venv(version: str, venv_dir: Path = VENV_DIR) -> Path:

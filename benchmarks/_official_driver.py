@@ -122,7 +122,7 @@ def upload_file(clients: Clients, target: dict[str, Any], params: dict[str, Any]
 
 def download_file(clients: Clients, target: dict[str, Any], params: dict[str, Any]) -> int:
     written = 0
-    # The official client streams in 1 KiB chunks unless told otherwise; the other ways use 64 KiB.
+    # The official client streams in 1 KiB chunks by default, so pass the 64 KiB that the other ways use.
     chunks = clients.storage.stream_bucket_file(target["file_ids"][params["file"]], chunk_size=CHUNK_SIZE)
     with open(params["destination"], "wb") as out:
         for chunk in chunks:
@@ -148,7 +148,7 @@ WORKLOADS = {
 
 
 def run(request: dict[str, Any]) -> dict[str, Any]:
-    """Run one workload once and measure it as ``request["measure"]`` says: time, peak or held memory."""
+    """Run one workload once and measure what ``request["measure"]`` names: time, peak or held memory."""
     workload = WORKLOADS[request["workload"]]
     target, params, measure = request["target"], request.get("params", {}), request.get("measure", "time")
     if measure == "time":

@@ -25,7 +25,7 @@ CHUNK_SIZE = 64 * 1024
 
 @dataclass
 class Target:
-    """Where the benchmark fake Hub listens, its shared access token and the ids that the workloads use."""
+    """Address, shared access token and record ids of the benchmark fake Hub, as the workloads use them."""
 
     url: str
     token: str
@@ -257,7 +257,7 @@ def hold_raw(target: Target, params: dict[str, Any]) -> Any:
 
 
 def hold_library(target: Target, params: dict[str, Any]) -> Any:
-    """Return a session whose identity-map cache holds every node; no list of them is kept."""
+    """Return a session whose identity-map cache contains every node; no list of them is kept."""
     session = flame_hub.Session(
         target.url, auth=flame_hub.auth.StaticAuth(target.token), cache_ttl=3600, cache_size=params["rows"] * 2
     )

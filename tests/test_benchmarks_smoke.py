@@ -64,7 +64,7 @@ def test_runner_tiny_counts_walk_requests(tiny_run: tuple[subprocess.CompletedPr
 def test_runner_output_keeps_other_sections(tiny_run: tuple[subprocess.CompletedProcess[str], str]) -> None:
     _, page = tiny_run
     assert KEPT_SECTION in page
-    assert page.count("## Results") == 1
+    assert page.count("## Results: this library") == 1
 
 
 def test_runner_only_rejects_unknown_workload() -> None:
