@@ -524,6 +524,10 @@ class QuerySet(Generic[M]):
                 meta.service, "GET", f"{meta.path}/{record_id}", params=self._common_params() or None
             )
         except errors.NotFound as exc:
+            # Only the Hub's answer for a missing record means that it does not exist. Other 404s
+            # (an unknown route behind a proxy, an unknown signing key) stay errors.
+            if exc.code != "entity_not_found":
+                raise
             raise self.model.DoesNotExist(
                 f"No {self.model.__name__} with id {record_id!r}.",
                 status_code=404,

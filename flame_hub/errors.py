@@ -355,7 +355,20 @@ def error_from_response(response: httpx2.Response, *, message_prefix: str | None
     error_class = _STATUS_CLASSES.get(status)
     if error_class is None:
         error_class = ServerError if status >= 500 else HubAPIError
+    if status == 400 and _is_permission_failure(parsed):
+        # The core and storage services respond to a missing permission with 400 and a permission issue.
+        error_class = PermissionDenied
     return error_class(message, **common)
+
+
+_PERMISSION_ISSUE_CODES = frozenset({"permission_not_found", "permission_evaluation_failed"})
+
+
+def _is_permission_failure(parsed: ErrorResponse) -> bool:
+    """Return whether an error body reports a missing permission, by its code or an issue code."""
+    if parsed.code in _PERMISSION_ISSUE_CODES:
+        return True
+    return any(issue.get("code") in _PERMISSION_ISSUE_CODES for issue in _flatten_issues(parsed.issues))
 
 
 def _has_request(response: httpx2.Response) -> bool:
