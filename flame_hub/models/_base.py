@@ -729,7 +729,13 @@ class Model(BaseModel):
 
         body = self._wire_body(names)
         response = session.request_json(meta.service, "POST", meta.path, json=body)
-        self._apply_hub_data(_unwrap(response), session, keep_dirty=False)
+        record = _unwrap(response)
+        if not isinstance(record, Mapping):
+            raise errors.HubError(
+                f"The Hub accepted the new {type(self).__name__} but returned no record, so its id is unknown. "
+                f"Look it up with {type(self).__name__}.objects.filter(...) before creating it again."
+            )
+        self._apply_hub_data(record, session, keep_dirty=False)
         session.identity_map.add(self)
         session.identity_map.touch(self)
 
@@ -748,6 +754,13 @@ class Model(BaseModel):
         body = self._wire_body(names)
         response = session.request_json(meta.service, "POST", f"{meta.path}/{record_id}", json=body)
         record = _unwrap(response)
+        if not isinstance(record, Mapping):
+            # The Hub accepted the update without returning the record, so the sent values count as stored.
+            for name in names:
+                self._snapshot[name] = copy.deepcopy(self.__dict__.get(name))
+            self._user_set = set()
+            session.identity_map.touch(self)
+            return
         self._warn_ignored(names, body, record)
         self._apply_hub_data(record, session, keep_dirty=False)
         session.identity_map.touch(self)

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from flame_hub._queryset import Manager, QuerySet
 from flame_hub.models._base import ClientAuthMethodValue, Model, RealmScopeValue, Relation, Reverse, _unwrap
+from flame_hub.types import ClientAuthMethod
 
 __all__ = [
     "Client",
@@ -340,6 +341,13 @@ class Client(Model):
     realm = Relation("realm_id", "Realm")
     client_permissions = Reverse("ClientPermission", "client_id")
     client_roles = Reverse("ClientRole", "client_id")
+
+    def _create(self, session: Any, update_fields: Any) -> None:
+        # Authup makes a client created without authMethod a public one ("none"), which cannot log in
+        # with client_credentials. With "secret" it keeps the given secret or generates one.
+        if "auth_method" not in self._user_set:
+            self.auth_method = ClientAuthMethod.SECRET
+        super()._create(session, update_fields)
 
 
 class ClientPermission(Model):
