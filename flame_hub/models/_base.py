@@ -232,9 +232,12 @@ class Relation:
         self.target_name = target
         self._service = service
         self.name = ""
+        # The relation's key in Hub records (``registryProject``), set with the name.
+        self.wire_name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
+        self.wire_name = to_camel(name)
 
     def __repr__(self) -> str:
         return f"Relation({self.name!r} -> {self.target_name} via {self.field!r})"
@@ -247,10 +250,6 @@ class Relation:
     def service(self) -> str:
         """The service of the related resource (``"auth"``, ``"core"`` or ``"storage"``)."""
         return self._service or self.target._meta.service
-
-    @property
-    def wire_name(self) -> str:
-        return to_camel(self.name)
 
     def __get__(self, instance: Model | None, owner: type | None = None) -> Any:
         if instance is None:
@@ -693,7 +692,7 @@ class Model(BaseModel):
 
         for name in parsed.model_fields_set:
             value = parsed.__dict__[name]
-            self._snapshot[name] = copy.deepcopy(value)
+            self._snapshot[name] = _snapshot_copy(value)
             if name not in dirty:
                 self.__dict__[name] = value
         self.__pydantic_fields_set__.update(parsed.model_fields_set)
@@ -710,7 +709,8 @@ class Model(BaseModel):
         self._persisted = self.id is not None
 
     def _field_values(self) -> dict[str, Any]:
-        return {name: copy.deepcopy(self.__dict__.get(name)) for name in type(self).model_fields}
+        values = self.__dict__
+        return {name: _snapshot_copy(values.get(name)) for name in type(self).model_fields}
 
     def _wire_body(self, names: Iterable[str]) -> dict[str, Any]:
         names = set(names)
@@ -915,6 +915,17 @@ class Model(BaseModel):
         record = _unwrap(response)
         if isinstance(record, Mapping) and record:
             self._apply_hub_data(record, self._session, keep_dirty=True)
+
+
+# Values that cannot change in place, so a snapshot can share them instead of copying.
+_IMMUTABLE_TYPES = frozenset({str, int, float, bool, type(None), dt.datetime, dt.date})
+
+
+def _snapshot_copy(value: Any) -> Any:
+    """Return ``value`` itself when it is immutable, else a deep copy, for the change-tracking snapshot."""
+    if type(value) in _IMMUTABLE_TYPES or isinstance(value, Enum):
+        return value
+    return copy.deepcopy(value)
 
 
 def _unwrap(body: Any) -> Any:
