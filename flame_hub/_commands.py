@@ -1,7 +1,7 @@
 """The resource commands of ``flame-hub`` (list, get, create, update, delete, upload, download) and their helpers.
 
-Every resource of ``flame_hub.models.RESOURCES`` is reachable by its singular or plural name;
-what each command accepts (filters, sorts, writable fields, relations) comes from the model's
+Every resource of ``flame_hub.models.RESOURCES`` is reachable by its singular or plural name.
+What each command accepts (filters, sorts, writable fields, relations) comes from the model's
 declaration, so no resource has code of its own here.
 """
 
@@ -298,7 +298,7 @@ def print_record(obj: Model, output_format: str) -> None:
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the options that say which Hub to use and who logs in; each falls back to FLAME_HUB_* variables."""
+    """Add the options that select the Hub and the identity that logs in; each falls back to FLAME_HUB_* variables."""
     group = parser.add_argument_group(
         "connection",
         "Options override the FLAME_HUB_* environment variables, which override the profile of the config file "

@@ -54,8 +54,8 @@ ENVIRONMENT = {
 }
 
 # The kinds of credentials and their settings. The source with the highest precedence that names
-# an identity (token, client_id or username) decides the kind; the other kinds' settings are dropped,
-# so a token in the config file never overrides --username given on the command line.
+# an identity (token, client_id or username) decides the kind. The settings of the other kinds are
+# dropped, so a token in the config file never overrides --username given on the command line.
 CREDENTIAL_KINDS = {
     "token": ("token",),
     "client": ("client_id", "client_secret"),
@@ -68,7 +68,7 @@ PROFILE_KEYS = frozenset(ENVIRONMENT) | {"timeout", "verify"}
 
 @dataclass
 class ConnectionSettings:
-    """Where a Hub is and who logs in to it, with the source of each value for messages."""
+    """The URL of a Hub and the credentials to log in with, with the source of each value for messages."""
 
     url: str | None = None
     username: str | None = None

@@ -30,7 +30,7 @@ def complete(shell, text):
 
 @pytest.fixture
 def loaded(fake_hub, session, shell):
-    """Put a node (its realm not loaded), a project, an evaluated and an unevaluated QuerySet into the shell."""
+    """Put a node (its realm not loaded), an unsaved node, an evaluated and an unevaluated QuerySet into the shell."""
     node = Node.objects.create(name="lab-1")
     Project.objects.create(name="proj-1")
     session.clear()
@@ -40,6 +40,7 @@ def loaded(fake_hub, session, shell):
     list(evaluated)
     shell.user_ns.update(
         node=node,
+        unsaved=Node(name="lab-9"),
         evaluated=evaluated,
         lazy=Node.objects.order_by("-created_at"),
         Node=Node,
@@ -55,6 +56,8 @@ def loaded(fake_hub, session, shell):
         ("node.", {"name", "realm_id", "realm", "save", "project_nodes"}),
         ("node.reg", {"registry", "registry_id", "registry_project", "registry_project_id"}),
         ("node.realm.", set()),
+        ("unsaved.", {"name", "save", "project_nodes"}),
+        ("unsaved.project_nodes.", set()),
         ("evaluated.", {"filter", "order_by", "first", "count"}),
         ("evaluated[0].", set()),
         ("lazy.", {"filter", "include", "prefetch"}),
