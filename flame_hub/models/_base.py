@@ -822,13 +822,14 @@ class Model(BaseModel):
         if limit is not None and isinstance(value, str):
             low, high = limit
             if not low <= len(value) <= high:
-                raise ValueError(
-                    f"{model}.{name} must have {low} to {high} characters, got {len(value)} ({_short(value)})."
-                )
+                # A rejected secret stays out of the message, which may end up in a log.
+                shown = "" if name in meta.secret else f" ({_short(value)})"
+                raise ValueError(f"{model}.{name} must have {low} to {high} characters, got {len(value)}{shown}.")
 
         pattern = meta.patterns.get(name)
         if pattern is not None and isinstance(value, str) and not re.fullmatch(pattern, value):
-            raise ValueError(f"{model}.{name} must match {pattern}, got {_short(value)}.")
+            shown = "a secret value" if name in meta.secret else _short(value)
+            raise ValueError(f"{model}.{name} must match {pattern}, got {shown}.")
 
         if meta.kinds.get(name) == "uuid":
             check_id(value, what=f"{model}.{name}")

@@ -237,6 +237,21 @@ def test_secrets_absent_from_every_rendering(fake_hub, caplog):
             assert secret not in text
 
 
+@pytest.mark.parametrize(
+    ("model", "fields"),
+    [
+        (Registry, {"name": "reg-1", "host": "reg.example.org", "account_secret": "xy"}),
+        (Registry, {"name": "reg-1", "host": "reg.example.org", "account_secret": "s" * 300}),
+    ],
+)
+def test_rejected_secret_not_in_error(model, fields):
+    with pytest.raises(ValueError) as info:
+        model(**fields)
+
+    assert "account_secret must have 3 to 256 characters" in str(info.value)
+    assert fields["account_secret"][:10] not in str(info.value)
+
+
 def test_secret_shown_as_hidden_marker(session):
     client = Client.objects.create(name="svc-client", secret=SECRETS["client"])
 
