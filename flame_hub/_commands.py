@@ -1,4 +1,4 @@
-"""The resource commands of ``flame-hub`` (list, get, create, update, delete, upload, download) and their helpers.
+"""The resource commands of ``flame-hub`` (list, get, create, update, delete, upload, download, tarball).
 
 Every resource of ``flame_hub.models.RESOURCES`` is reachable by its singular or plural name.
 What each command accepts (filters, sorts, writable fields, relations) comes from the model's
@@ -342,7 +342,10 @@ def connection_settings(args: argparse.Namespace) -> ConnectionSettings:
             "No Hub URL: pass --url, set FLAME_HUB_URL, or add url to a profile of the config file."
         )
     if settings.kind == "user" and not settings.password and sys.stdin.isatty():
-        settings.password = getpass.getpass(f"Password for {settings.username} at {settings.url}: ")
+        try:
+            settings.password = getpass.getpass(f"Password for {settings.username} at {settings.url}: ")
+        except EOFError:
+            settings.password = None
     return settings
 
 
@@ -506,10 +509,11 @@ def run_download(args: argparse.Namespace) -> int:
     with session:
         bucket_file = BucketFile.objects.using(session).get(id=args.bucket_file)
         name = bucket_file.name or str(bucket_file.id)
+        description = f"Downloading {name}"
         chunks = bucket_file.stream()
 
         if args.output == "-":
-            _write_with_progress(chunks, sys.stdout.buffer, bucket_file, progress)
+            _write_with_progress(chunks, sys.stdout.buffer, bucket_file.size, description, progress)
             sys.stdout.buffer.flush()
             return EXIT_OK
 
@@ -517,15 +521,37 @@ def run_download(args: argparse.Namespace) -> int:
         if os.path.isdir(destination):
             destination = os.path.join(destination, name)
         with open(destination, "wb") as handle:
-            written = _write_with_progress(chunks, handle, bucket_file, progress)
+            written = _write_with_progress(chunks, handle, bucket_file.size, description, progress)
     print(f"Wrote {written} bytes to {destination}.", file=sys.stderr)
     return EXIT_OK
 
 
-def _write_with_progress(chunks: Iterable[bytes], handle: Any, bucket_file: BucketFile, progress: bool | None) -> int:
+def run_tarball(args: argparse.Namespace) -> int:
+    progress = False if args.no_progress else None
+    session, _ = open_session(args)
+    with session:
+        bucket = find_record(Bucket, args.bucket, session)
+        assert isinstance(bucket, Bucket)
+        description = f"Downloading {bucket.name}.tar"
+        chunks = bucket.tarball()
+
+        if args.output == "-":
+            _write_with_progress(chunks, sys.stdout.buffer, None, description, progress)
+            sys.stdout.buffer.flush()
+            return EXIT_OK
+
+        destination = args.output or f"{bucket.name or bucket.id}.tar"
+        with open(destination, "wb") as handle:
+            written = _write_with_progress(chunks, handle, None, description, progress)
+    print(f"Wrote {written} bytes to {destination}.", file=sys.stderr)
+    return EXIT_OK
+
+
+def _write_with_progress(
+    chunks: Iterable[bytes], handle: Any, total: int | None, description: str, progress: bool | None
+) -> int:
     written = 0
-    description = f"Downloading {bucket_file.name}"
-    with progress_bar(bucket_file.size, description=description, unit="B", progress=progress) as bar:
+    with progress_bar(total, description=description, unit="B", progress=progress) as bar:
         for chunk in chunks:
             handle.write(chunk)
             written += len(chunk)
@@ -537,7 +563,7 @@ def _write_with_progress(chunks: Iterable[bytes], handle: Any, bucket_file: Buck
 
 
 def add_resource_commands(subcommands: argparse._SubParsersAction) -> None:
-    """Register list, get, create, update, delete, upload and download."""
+    """Register list, get, create, update, delete, upload, download and tarball."""
     resources = ", ".join(sorted({model._meta.plural.replace("_", "-") for model in RESOURCE_NAMES.values()}))
     resource_help = f"Resource, singular or plural: {resources}."
 
@@ -640,6 +666,22 @@ def add_resource_commands(subcommands: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-progress", action="store_true", help="Draw no progress bar, even in a terminal.")
     add_connection_arguments(parser)
     parser.set_defaults(handler=guarded(run_download))
+
+    parser = subcommands.add_parser(
+        "tarball",
+        help="Download all files of a bucket as a tar archive.",
+        description="Download every file of a storage bucket as one tar archive, streamed by the Hub.",
+    )
+    parser.add_argument("bucket", metavar="BUCKET", help="Id or name of the bucket.")
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="File to write to, - for standard output (default: BUCKET_NAME.tar here).",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="Draw no progress bar, even in a terminal.")
+    add_connection_arguments(parser)
+    parser.set_defaults(handler=guarded(run_tarball))
 
 
 def _add_format_argument(parser: argparse.ArgumentParser) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tarfile
 
 import pytest
 from _interactive_helpers import run_cli
@@ -173,6 +174,20 @@ def test_download_into_directory(session, cli_env, tmp_path):
     assert (target / "report.txt").read_bytes() == b"done"
 
 
+def test_tarball_of_bucket(session, cli_env, tmp_path):
+    bucket = Bucket.objects.create(name="bucket-1")
+    bucket.upload(("a.txt", b"first"), ("docs/b.txt", b"second"))
+    target = tmp_path / "bucket.tar"
+
+    result = run_cli(cli_env, "tarball", "bucket-1", "-o", str(target))
+
+    assert result.returncode == 0, result.stderr
+    with tarfile.open(target) as archive:
+        contents = {member.name: archive.extractfile(member).read() for member in archive.getmembers()}
+    assert contents == {"a.txt": b"first", "docs/b.txt": b"second"}
+    assert f"Wrote {target.stat().st_size} bytes to {target}." in result.stderr
+
+
 def test_upload_missing_file_exits_2(session, cli_env, tmp_path):
     Bucket.objects.create(name="bucket-1")
 
@@ -325,6 +340,6 @@ def test_help_as_subprocess(cli_env):
 
 
 def test_expected_commands_registered():
-    assert {"list", "get", "create", "update", "delete", "upload", "download", "shell", "fake-hub"} <= set(
-        command_names()
-    )
+    expected = {"list", "get", "create", "update", "delete", "upload", "download", "tarball", "shell", "fake-hub"}
+
+    assert expected <= set(command_names())
