@@ -203,7 +203,7 @@ def queryset_pretty(queryset: QuerySet[Any], query: str, printer: Any, cycle: bo
         printer.text(f"<{query}> (not evaluated: iterate it or call list() to send the query)")
         return
 
-    printer.text(f"<{query}> ({_count_text(len(rows))})")
+    printer.text(f"<{query}> ({_count_text(len(rows), queryset._hub_total)})")
     for row in rows[:MAX_ROWS]:
         printer.break_()
         printer.text(f"  {row!r}")
@@ -232,14 +232,18 @@ def queryset_html(queryset: QuerySet[Any], query: str) -> str:
     if len(rows) > MAX_ROWS:
         lines.append(f"<tr><td colspan='{len(columns)}'>… {len(rows) - MAX_ROWS} more</td></tr>")
 
-    caption_text = f"<code>{caption}</code> ({_count_text(len(rows))})"
+    caption_text = f"<code>{caption}</code> ({_count_text(len(rows), queryset._hub_total)})"
     return (
         f"<table><caption style='text-align:left'>{caption_text}</caption>"
         f"<thead><tr>{header}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
     )
 
 
-def _count_text(total: int) -> str:
-    if total > MAX_ROWS:
-        return f"{total} rows, showing the first {MAX_ROWS}"
-    return "1 row" if total == 1 else f"{total} rows"
+def _count_text(loaded: int, hub_total: int | None) -> str:
+    """Describe how many rows were loaded, how many are shown, and how many the Hub has when that differs."""
+    text = "1 row" if loaded == 1 else f"{loaded} rows"
+    if hub_total is not None and hub_total > loaded:
+        text += f" of {hub_total} on the Hub"
+    if loaded > MAX_ROWS:
+        text += f", showing the first {MAX_ROWS}"
+    return text

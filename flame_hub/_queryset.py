@@ -43,6 +43,8 @@ class QuerySet(Generic[M]):
         self._high: int | None = None
         self._calls: list[str] = []
         self._result_cache: list[M] | None = None
+        # meta.total of the last page read: the rows matching the filters, before any slice.
+        self._hub_total: int | None = None
 
     # --- magic methods ---------------------------------------------------------------------------
 
@@ -502,6 +504,8 @@ class QuerySet(Generic[M]):
             if remaining is not None:
                 remaining -= len(rows)
             total = body.get("meta", {}).get("total")
+            if total is not None:
+                self._hub_total = int(total)
             if not rows or (total is not None and offset >= int(total)):
                 break
 

@@ -134,6 +134,16 @@ def test_queryset_repr_caps_rows(fake_hub, session):
     assert request_count(fake_hub) == before
 
 
+def test_queryset_pretty_gives_hub_total(session):
+    for index in range(5):
+        Node.objects.create(name=f"lab-{index}")
+    queryset = Node.objects.order_by("name")[:3]
+    list(queryset)
+
+    assert pretty(queryset).splitlines()[0].endswith("(3 rows of 5 on the Hub)")
+    assert "3 rows of 5 on the Hub" in queryset._repr_html_()
+
+
 def test_queryset_html_escapes_values(session):
     Node.objects.create(name="lab-<i>")
     queryset = Node.objects.filter(name__startswith="lab-")
