@@ -48,3 +48,17 @@ def test_fake_hub_start_twice_rejected():
             hub.start()
     finally:
         hub.stop()
+
+
+def test_empty_response_logged_before_client_returns():
+    # A 202 with no body is complete for the client as soon as its headers arrive.
+    with FakeHub() as hub:
+        token = hub.issue_admin_token()
+        with httpx2.Client(headers={"authorization": f"Bearer {token}"}) as client:
+            for attempt in range(1, 101):
+                response = client.delete(
+                    hub.url + "/core/analysis-logs",
+                    params={"filter[analysisId]": "00000000-0000-4000-8000-000000000000"},
+                )
+                assert response.status_code == 202
+                assert len(hub.requests_to("/core/analysis-logs", "DELETE")) == attempt

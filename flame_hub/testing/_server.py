@@ -128,10 +128,10 @@ class _ObserverMiddleware:
                 self.hub._record(scope, b"".join(chunks), status_holder["status"])
 
         async def send_and_note(message: Message) -> None:
+            # Log before the status line leaves: a response announced with "content-length: 0" is complete
+            # for the client at that point, and a client that has its response must find the request logged.
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
-            # Log before the last body chunk leaves, so a client that has its response finds the request logged.
-            if message["type"] == "http.response.body" and not message.get("more_body", False):
                 record()
             await send(message)
 
