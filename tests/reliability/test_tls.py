@@ -1,4 +1,4 @@
-"""TLS certificates are verified unless the Session is told otherwise, checked against a local HTTPS server."""
+"""TLS certificates are verified unless the Session sets verify=False, checked against a local HTTPS server."""
 
 from __future__ import annotations
 
