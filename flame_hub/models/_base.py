@@ -414,6 +414,8 @@ class Model(BaseModel):
         validate_assignment=True,
         ignored_types=(Relation, Reverse),
         protected_namespaces=(),
+        # Validation errors name the field and the expected type but not the value, which may be a secret.
+        hide_input_in_errors=True,
     )
 
     _meta: ClassVar[ResourceMeta]

@@ -262,6 +262,14 @@ def test_rejected_secret_not_in_error(model, fields):
     assert fields["account_secret"][:10] not in str(info.value)
 
 
+def test_wrong_type_secret_not_in_error():
+    with pytest.raises(ValueError) as info:
+        Client(name="svc-client", secret=81726354)
+
+    assert "secret" in str(info.value)
+    assert "81726354" not in str(info.value)
+
+
 def test_secret_shown_as_hidden_marker(session):
     client = Client.objects.create(name="svc-client", secret=SECRETS["client"])
 
