@@ -62,6 +62,8 @@ def loaded(fake_hub, session, shell):
         ("evaluated[0].", set()),
         ("lazy.", {"filter", "include", "prefetch"}),
         ("lazy.first().", set()),
+        ("lazy[0].", set()),
+        ("list(lazy)[0].", set()),
         ("Node.objects.", {"filter", "get", "create"}),
         ("Node.objects.get().", set()),
         ("Project.objects.all().", {"filter"}),
