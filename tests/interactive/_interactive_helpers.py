@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 import time
@@ -64,3 +65,20 @@ def run_cli(environment: dict[str, str], *args: str, input: str | None = None) -
         timeout=COMMAND_TIMEOUT,
         env=environment,
     )
+
+
+def read_until(fd: int, marker: bytes, timeout: float) -> bytes:
+    """Return what the terminal printed until ``marker`` appeared (or the time ran out)."""
+    output = b""
+    deadline = time.monotonic() + timeout
+    while marker not in output and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+    return output

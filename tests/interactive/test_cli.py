@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
 import tarfile
 
 import pytest
-from _interactive_helpers import run_cli
+from _interactive_helpers import COMMAND_TIMEOUT, FLAME_HUB_SCRIPT, read_until, run_cli
 
 from flame_hub.cli import build_parser, main
 from flame_hub.models import Bucket, Client, Node, Realm
@@ -231,6 +234,30 @@ def test_argparse_error_exits_2(cli_env):
 
     assert result.returncode == 2
     assert "the following arguments are required: ID" in result.stderr
+
+
+def test_password_prompted_in_terminal(cli_env):
+    del cli_env["FLAME_HUB_PASSWORD"]
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [str(FLAME_HUB_SCRIPT), "list", "realms"], stdin=terminal, stdout=terminal, stderr=terminal, env=cli_env
+    )
+    os.close(terminal)
+    try:
+        prompt = read_until(controller, b"Password for admin at ", COMMAND_TIMEOUT)
+        os.write(controller, b"start123\r")
+        output = read_until(controller, b"master", COMMAND_TIMEOUT)
+        process.wait(timeout=COMMAND_TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(controller)
+
+    assert prompt.startswith(b"Password for admin at http://127.0.0.1:")
+    assert b"start123" not in output
+    assert b"master" in output
+    assert process.returncode == 0
 
 
 def test_missing_url_exits_2(cli_env):

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import os
 import pty
-import select
 import subprocess
-import time
 
 import pytest
-from _interactive_helpers import COMMAND_TIMEOUT, FLAME_HUB_SCRIPT, run_cli
+from _interactive_helpers import COMMAND_TIMEOUT, FLAME_HUB_SCRIPT, read_until, run_cli
 
 from flame_hub.models import Node
 
@@ -87,23 +85,6 @@ def test_wrong_credentials_exit_1(cli_env):
     assert result.returncode == 1
     assert "ran" not in result.stdout
     assert result.stderr.startswith("flame-hub: error: Login of user 'admin'")
-
-
-def read_until(fd, marker, timeout):
-    """Return what the terminal printed until ``marker`` appeared (or the time ran out)."""
-    output = b""
-    deadline = time.monotonic() + timeout
-    while marker not in output and time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            output += chunk
-    return output
 
 
 def test_ipython_in_terminal(cli_env):
