@@ -1,5 +1,9 @@
-"""Every Hub resource as a model class, with each resource's declaration in ``Model._meta``."""
+"""Every Hub resource as a model class, with each resource's declaration in ``Model._meta``.
 
+The token models and type names of the official client's ``flame_hub.models`` are importable from here too.
+"""
+
+from flame_hub._compat_types import UNSET, ProjectNodeApprovalStatus
 from flame_hub.models._base import (
     HubDataWarning,
     IgnoredFieldWarning,
@@ -12,6 +16,7 @@ from flame_hub.models._base import (
     UnsupportedOperation,
     get_model,
 )
+from flame_hub.models._tokens import AccessToken, RefreshToken
 from flame_hub.models.auth import (
     Client,
     ClientPermission,
@@ -43,6 +48,10 @@ from flame_hub.models.core import (
 )
 from flame_hub.models.logs import AnalysisLog, AnalysisNodeLog, Log
 from flame_hub.models.storage import Bucket, BucketFile
+from flame_hub.types import AnalysisBucketType, AnalysisCommand, NodeType
+
+# The official client's name for what get_node_registry_credentials() returns.
+NodeRegistryCredentials = RegistryCredentials
 
 # Every resource model, in the order auth, core, storage, logs.
 RESOURCES: tuple[type[Model], ...] = (
@@ -77,9 +86,13 @@ RESOURCES: tuple[type[Model], ...] = (
 
 __all__ = [
     "RESOURCES",
+    "UNSET",
+    "AccessToken",
     "Analysis",
     "AnalysisBucket",
     "AnalysisBucketFile",
+    "AnalysisBucketType",
+    "AnalysisCommand",
     "AnalysisLog",
     "AnalysisNode",
     "AnalysisNodeEvent",
@@ -97,10 +110,14 @@ __all__ = [
     "MasterImageGroup",
     "Model",
     "Node",
+    "NodeRegistryCredentials",
+    "NodeType",
     "Permission",
     "Project",
     "ProjectNode",
+    "ProjectNodeApprovalStatus",
     "Realm",
+    "RefreshToken",
     "Registry",
     "RegistryCredentials",
     "RegistryProject",
