@@ -15,7 +15,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from enum import Enum
 from typing import Any
 
@@ -322,13 +323,24 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def configure_logging(verbose: bool) -> None:
-    """Print warnings of the library (retries, config file permissions) and, when ``verbose``, each request."""
+@contextmanager
+def command_logging(verbose: bool) -> Iterator[None]:
+    """Print warnings of the library (retries, config file permissions) and, when ``verbose``, each request.
+
+    The handler and level are removed again afterwards, so ``main()`` called from Python code
+    leaves the caller's logging set-up as it was.
+    """
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("flame-hub: %(message)s"))
     package_logger = logging.getLogger("flame_hub")
+    previous_level = package_logger.level
     package_logger.addHandler(handler)
     package_logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    try:
+        yield
+    finally:
+        package_logger.removeHandler(handler)
+        package_logger.setLevel(previous_level)
 
 
 def connection_settings(args: argparse.Namespace) -> ConnectionSettings:
@@ -363,9 +375,9 @@ def guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
 
     @functools.wraps(handler)
     def run(args: argparse.Namespace) -> int:
-        configure_logging(getattr(args, "verbose", False))
         try:
-            return handler(args)
+            with command_logging(getattr(args, "verbose", False)):
+                return handler(args)
         except KeyboardInterrupt:
             print("flame-hub: interrupted", file=sys.stderr)
             return EXIT_INTERRUPTED

@@ -9,6 +9,7 @@ import sys
 
 from flame_hub import Retry, Session
 from flame_hub.auth import PasswordAuth
+from flame_hub.cli import main
 from flame_hub.models import Node
 
 REQUEST_LINE = re.compile(r"^(GET|POST|DELETE) (http://\S+) -> (\d{3}) \((\d+\.\d) ms\)$")
@@ -53,3 +54,22 @@ def test_import_configures_no_logging():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["0", "0", "0", "True"]
+
+
+def test_cli_main_restores_logging(fake_hub, monkeypatch, capsys, tmp_path):
+    for name, value in (
+        ("FLAME_HUB_URL", fake_hub.url),
+        ("FLAME_HUB_USERNAME", "admin"),
+        ("FLAME_HUB_PASSWORD", "start123"),
+        ("FLAME_HUB_CONFIG", str(tmp_path / "config.toml")),
+    ):
+        monkeypatch.setenv(name, value)
+    package = logging.getLogger("flame_hub")
+    handlers, level = list(package.handlers), package.level
+
+    status = main(["list", "realms", "-v"])
+
+    assert status == 0
+    assert "flame-hub: GET " in capsys.readouterr().err
+    assert package.handlers == handlers
+    assert package.level == level
