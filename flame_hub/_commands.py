@@ -129,6 +129,9 @@ def find_record(model: type[Model], reference: str, session: Session, **query: A
         return queryset.get(name=reference)
     except model.DoesNotExist:
         raise model.DoesNotExist(f"No {model.__name__} has the id or name {reference!r}.", status_code=404) from None
+    except model.MultipleObjectsReturned:
+        # Names are unique per realm only, so a name can be ambiguous for an identity that sees several realms.
+        raise UsageError(f"Several {model._meta.plural} are named {reference!r}; give the id instead.") from None
 
 
 def _related_id(model: type[Model], relation_name: str, reference: str, session: Session) -> str:
@@ -240,7 +243,8 @@ def _text(value: Any) -> str:
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, (dict, list)):
         return json.dumps(value)
-    return str(value)
+    # A line break would split the row of a table.
+    return str(value).replace("\r", "\\r").replace("\n", "\\n")
 
 
 def record_data(obj: Model) -> dict[str, Any]:

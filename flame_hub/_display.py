@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
 if TYPE_CHECKING:
     from flame_hub._queryset import QuerySet
     from flame_hub.models._base import Model
@@ -161,8 +163,6 @@ def model_dir(obj: Model, default: list[str]) -> list[str]:
     meta = cls._meta
     names = set(cls.model_fields) | set(meta.relations) | set(meta.reverse)
     names.update(_PYDANTIC_INSTANCE_NAMES)
-
-    from pydantic import BaseModel
 
     for klass in cls.__mro__:
         if klass is BaseModel or not issubclass(klass, BaseModel):

@@ -12,7 +12,7 @@ import pytest
 from _interactive_helpers import COMMAND_TIMEOUT, FLAME_HUB_SCRIPT, read_until, run_cli
 
 from flame_hub.cli import build_parser, main
-from flame_hub.models import Bucket, Client, Node, Realm
+from flame_hub.models import Bucket, Client, Node, Project, Realm, Role
 
 NODE_COLUMNS = ["ID", "NAME", "CREATED_AT"]
 
@@ -93,6 +93,26 @@ def test_get_by_id_and_name(session, cli_env):
     assert ["name", "lab-1"] in table(by_id.stdout)
     assert ["id", node.id] in table(by_id.stdout)
     assert json.loads(by_name.stdout)["id"] == node.id
+
+
+def test_get_ambiguous_name_exits_2(session, cli_env):
+    other = Realm.objects.create(name="other-realm")
+    Role.objects.create(name="reader")
+    Role.objects.create(name="reader", realm=other)
+
+    result = run_cli(cli_env, "get", "role", "reader")
+
+    assert result.returncode == 2
+    assert "flame-hub: error: Several roles are named 'reader'; give the id instead." in result.stderr
+
+
+def test_table_keeps_multiline_value_on_one_row(session, cli_env):
+    project = Project.objects.create(name="proj-1", description="line one\nline two")
+
+    result = run_cli(cli_env, "get", "project", project.id)
+
+    assert result.returncode == 0, result.stderr
+    assert ["description", "line", "one\\nline", "two"] in table(result.stdout)
 
 
 def test_get_missing_exits_1(cli_env):
