@@ -90,6 +90,26 @@ def test_hidden_field_shown_as_not_loaded(session):
     assert "(not loaded; request it with fields())" in pretty(User.objects.get(user.id))
 
 
+def test_ipython_formatter_uses_both_forms(fake_hub, session):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    node = Node.objects.create(name="lab-1")
+    queryset = Node.objects.filter(name="lab-1")
+    before = request_count(fake_hub)
+
+    shell = InteractiveShell.instance()
+    try:
+        node_data, _ = shell.display_formatter.format(node)
+        queryset_data, _ = shell.display_formatter.format(queryset)
+    finally:
+        InteractiveShell.clear_instance()
+
+    assert node_data["text/plain"] == pretty(node)
+    assert node_data["text/html"] == node._repr_html_()
+    assert "not evaluated" in queryset_data["text/plain"]
+    assert request_count(fake_hub) == before
+
+
 # -- QuerySets ---------------------------------------------------------------------------------------
 
 
