@@ -132,7 +132,9 @@ async def run_service_command(request: Request, call: Call) -> Response:
     call.require("registry_manage")
     body = await read_body(request)
     command = body.get("command") if isinstance(body, dict) else None
-    target = {**REGISTRY_COMMANDS, **REGISTRY_PROJECT_COMMANDS}.get(command or "")
+    # A command that is not a string (a list, an object) is as unknown as a misspelt one.
+    known = {**REGISTRY_COMMANDS, **REGISTRY_PROJECT_COMMANDS}
+    target = known.get(command) if isinstance(command, str) else None
     if target is None:
         raise FakeHubError(400, "bad_request", f"Unknown command: {_js_text(command)}")
 
