@@ -1,0 +1,245 @@
+"""Rules of the Hub's API that the recorded exchanges do not show, checked against the fake Hub over HTTP."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx2
+import pytest
+
+from flame_hub.testing import FakeHub
+
+
+@pytest.fixture
+def http(fake_hub: FakeHub) -> Iterator[httpx2.Client]:
+    """An HTTP client for the whole fake Hub, logged in as the seeded admin."""
+    token = fake_hub.issue_admin_token()
+    with httpx2.Client(base_url=fake_hub.url, headers={"Authorization": f"Bearer {token}"}) as client:
+        yield client
+
+
+def created(response: httpx2.Response) -> dict:
+    assert response.status_code == 201, response.text
+    return response.json()["data"]
+
+
+def accepted(response: httpx2.Response) -> dict:
+    assert response.status_code == 202, response.text
+    return response.json()["data"]
+
+
+def login(fake_hub: FakeHub, body: dict) -> httpx2.Client:
+    response = httpx2.post(fake_hub.auth_url + "token", json=body)
+    assert response.status_code == 200, response.text
+    headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return httpx2.Client(base_url=fake_hub.url, headers=headers)
+
+
+def test_registry_delete_cascades_projects(http):
+    registry = created(http.post("/core/registries", json={"name": "rules-registry", "host": "rules.example"}))
+    body = {"name": "rules-project", "type": "default", "registryId": registry["id"], "externalName": "rules"}
+    project = created(http.post("/core/registry-projects", json=body))
+
+    accepted(http.delete(f"/core/registries/{registry['id']}"))
+
+    assert http.get(f"/core/registry-projects/{project['id']}").status_code == 404
+
+
+def test_analysis_registry_fixed_once_set(http):
+    first = created(http.post("/core/registries", json={"name": "rules-first", "host": "first.example"}))
+    second = created(http.post("/core/registries", json={"name": "rules-second", "host": "second.example"}))
+    project = created(http.post("/core/projects", json={"name": "rules-project"}))
+    analysis = created(http.post("/core/analyses", json={"projectId": project["id"], "registryId": first["id"]}))
+
+    response = http.post(f"/core/analyses/{analysis['id']}", json={"registryId": second["id"]})
+
+    assert response.status_code == 400
+    assert http.get(f"/core/analyses/{analysis['id']}").json()["data"]["registryId"] == first["id"]
+
+
+def test_analysis_delete_removes_client(http):
+    project = created(http.post("/core/projects", json={"name": "rules-project"}))
+    analysis = created(http.post("/core/analyses", json={"projectId": project["id"]}))
+    client_id = analysis["clientId"]
+    assert http.get(f"/auth/clients/{client_id}").status_code == 200
+
+    accepted(http.delete(f"/core/analyses/{analysis['id']}"))
+
+    assert http.get(f"/auth/clients/{client_id}").status_code == 404
+    assert http.get(f"/core/projects/{project['id']}").json()["data"]["analyses"] == 0
+
+
+def test_project_node_delete_decrements_counter(http):
+    project = created(http.post("/core/projects", json={"name": "rules-project"}))
+    node = created(http.post("/core/nodes", json={"name": "rules-node"}))
+    link = created(http.post("/core/project-nodes", json={"projectId": project["id"], "nodeId": node["id"]}))
+    assert http.get(f"/core/projects/{project['id']}").json()["data"]["nodes"] == 1
+
+    accepted(http.delete(f"/core/project-nodes/{link['id']}"))
+
+    assert http.get(f"/core/projects/{project['id']}").json()["data"]["nodes"] == 0
+
+
+@pytest.mark.parametrize(
+    "page",
+    [{"page[limit]": "0"}, {"page[limit]": "-3"}, {"page[limit]": "many"}, {"page[offset]": "-1"}, {}],
+    ids=["limit-zero", "limit-negative", "limit-text", "offset-negative", "absent"],
+)
+def test_invalid_page_falls_back(http, page):
+    meta = http.get("/core/master-images", params=page).json()["meta"]
+
+    assert meta["limit"] == 50
+    assert meta["offset"] == 0
+
+
+def test_fields_minus_removes_field(http):
+    created(http.post("/core/nodes", json={"name": "rules-node"}))
+
+    record = http.get("/core/nodes", params={"fields": "-publicKey"}).json()["data"][0]
+
+    assert "publicKey" not in record
+    assert record["name"] == "rules-node"
+
+
+def test_include_nested_relation(http):
+    image = http.get("/core/master-images").json()["data"][0]
+    project = created(http.post("/core/projects", json={"name": "rules-project", "masterImageId": image["id"]}))
+    created(http.post("/core/analyses", json={"projectId": project["id"]}))
+
+    record = http.get("/core/analyses", params={"include": "project.masterImage"}).json()["data"][0]
+
+    assert record["project"]["id"] == project["id"]
+    assert record["project"]["masterImage"]["id"] == image["id"]
+
+
+def test_analysis_commands_need_build_order(http):
+    project = created(http.post("/core/projects", json={"name": "rules-project"}))
+    analysis = created(http.post("/core/analyses", json={"projectId": project["id"]}))
+    path = f"/core/analyses/{analysis['id']}/command"
+
+    for command in ("buildStart", "distributionStart", "configurationUnlock", "buildCheck"):
+        response = http.post(path, json={"command": command})
+        assert response.status_code == 400, command
+    unknown = http.post(path, json={"command": "launch"})
+    storage_check = http.post(path, json={"command": "storageCheck"})
+
+    assert unknown.status_code == 400
+    assert unknown.json()["message"] == "Invalid command."
+    assert storage_check.status_code == 202
+
+
+def test_analysis_bucket_file_path_unique(http):
+    project = created(http.post("/core/projects", json={"name": "rules-project"}))
+    analysis = created(http.post("/core/analyses", json={"projectId": project["id"]}))
+    bucket_id = "11111111-1111-4111-8111-111111111111"
+    bucket = created(
+        http.post("/core/analysis-buckets", json={"type": "CODE", "bucketId": bucket_id, "analysisId": analysis["id"]})
+    )
+    body = {
+        "analysisBucketId": bucket["id"],
+        "bucketId": bucket_id,
+        "bucketFileId": "22222222-2222-4222-8222-222222222222",
+        "path": "main.py",
+    }
+    created(http.post("/core/analysis-bucket-files", json=body))
+
+    again = http.post("/core/analysis-bucket-files", json={**body, "bucketFileId": bucket_id})
+
+    assert again.status_code == 409
+    assert again.json()["code"] == "entity_conflict"
+
+
+def test_permission_realm_null_is_global(http, fake_hub):
+    master_id = fake_hub.state.known["master_realm_id"]
+
+    global_permission = created(http.post("/auth/permissions", json={"name": "rules_global", "realmId": None}))
+    realm_permission = created(http.post("/auth/permissions", json={"name": "rules_realm"}))
+
+    assert global_permission["realmId"] is None
+    assert realm_permission["realmId"] == master_id
+
+
+def test_client_grant_types_limit_login(http, fake_hub):
+    body = {"name": "rules-client", "authMethod": "secret", "secret": "rec-client-secret-123456"}
+    limited = created(http.post("/auth/clients", json={**body, "grantTypes": "password"}))
+    public = created(http.post("/auth/clients", json={**body, "name": "rules-public", "authMethod": "none"}))
+
+    for client in (limited, public):
+        response = httpx2.post(
+            fake_hub.auth_url + "token",
+            json={"grant_type": "client_credentials", "client_id": client["name"], "client_secret": body["secret"]},
+        )
+        assert 400 <= response.status_code < 500, client["name"]
+        assert "access_token" not in response.json()
+
+
+def test_master_image_delete_needs_permission(http, fake_hub):
+    fake_hub.create_user("rules-user", "Rec-pass-1234", permissions=("node_create",))
+    user = login(fake_hub, {"grant_type": "password", "username": "rules-user", "password": "Rec-pass-1234"})
+    image = http.get("/core/master-images").json()["data"][0]
+    group = http.get("/core/master-image-groups").json()["data"][0]
+
+    image_denied = user.delete(f"/core/master-images/{image['id']}")
+    group_denied = user.delete(f"/core/master-image-groups/{group['id']}")
+
+    assert image_denied.status_code == 400
+    assert image_denied.json()["issues"][0]["code"] == "permission_not_found"
+    assert group_denied.status_code == 400
+    assert group_denied.json()["issues"][0]["path"] == ["master_image_group_manage"]
+    assert http.get(f"/core/master-images/{image['id']}").status_code == 200
+
+
+def test_introspect_expired_token_inactive():
+    short = FakeHub(access_token_lifetime=0.2).start()
+    try:
+        body = {"grant_type": "password", "username": "admin", "password": "start123"}
+        token = httpx2.post(short.auth_url + "token", json=body).json()["access_token"]
+        time.sleep(0.4)
+
+        response = httpx2.post(short.auth_url + "token/introspect", data={"token": token})
+    finally:
+        short.stop()
+
+    assert response.status_code == 200
+    assert response.json()["active"] is False
+    assert response.json()["sub"]
+
+
+def test_node_update_ignores_realm(http, fake_hub):
+    other = fake_hub.create_realm("rules-realm")
+    node = created(http.post("/core/nodes", json={"name": "rules-node"}))
+
+    updated = accepted(http.post(f"/core/nodes/{node['id']}", json={"realmId": other["id"], "hidden": True}))
+
+    assert updated["realmId"] == node["realmId"]
+    assert updated["hidden"] is True
+
+
+def test_disallowed_sort_keeps_default(http):
+    registries = [
+        created(http.post("/core/registries", json={"name": name, "host": f"{name}.example"}))
+        for name in ("rules-c", "rules-a", "rules-b")
+    ]
+
+    by_name = http.get("/core/registries", params={"sort": "name"}).json()["data"]
+    unsorted = http.get("/core/registries").json()["data"]
+
+    assert [record["id"] for record in by_name] == [record["id"] for record in unsorted]
+    assert [record["name"] for record in by_name] == [record["name"] for record in registries]
+
+
+def test_analysis_node_progress_range(http):
+    project = created(http.post("/core/projects", json={"name": "rules-project"}))
+    node = created(http.post("/core/nodes", json={"name": "rules-node", "type": "aggregator"}))
+    created(http.post("/core/project-nodes", json={"projectId": project["id"], "nodeId": node["id"]}))
+    analysis = created(http.post("/core/analyses", json={"projectId": project["id"]}))
+    link = http.get("/core/analysis-nodes", params={"filter[analysisId]": analysis["id"]}).json()["data"][0]
+
+    too_high = http.post(f"/core/analysis-nodes/{link['id']}", json={"executionProgress": 101})
+    within = http.post(f"/core/analysis-nodes/{link['id']}", json={"executionProgress": 100})
+
+    assert too_high.status_code == 400
+    assert too_high.json()["issues"][0]["path"] == ["executionProgress"]
+    assert within.status_code == 202
+    assert http.get(f"/core/analyses/{analysis['id']}").json()["data"]["executionProgress"] == 100
