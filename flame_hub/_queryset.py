@@ -439,6 +439,10 @@ class QuerySet(Generic[M]):
         # prefix of one of its indexes, so its resources are left in the order asked for.
         if "id" in meta.sorts and "id" not in names and meta.service != "auth":
             keys.append("id")
+        # NOTE: nodes, analyses and the other resources the Hub cannot sort by id get no tie-break.
+        # Their rows with equal sort keys (all rows, without order_by()) come in the database's
+        # order, which the Hub does not promise to keep between two page requests. Deduplication
+        # by id prevents repeats, but a row could then be missed.
         if not keys:
             return None
         return ",".join(("-" if key.startswith("-") else "") + meta.wire_name(key.lstrip("-")) for key in keys)
