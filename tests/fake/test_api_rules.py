@@ -243,3 +243,53 @@ def test_analysis_node_progress_range(http):
     assert too_high.json()["issues"][0]["path"] == ["executionProgress"]
     assert within.status_code == 202
     assert http.get(f"/core/analyses/{analysis['id']}").json()["data"]["executionProgress"] == 100
+
+
+def permission_id(http: httpx2.Client, name: str) -> str:
+    return http.get("/auth/permissions", params={"filter[name]": name}).json()["data"][0]["id"]
+
+
+def test_user_permission_grants_and_revokes(http, fake_hub):
+    user = fake_hub.create_user("rules-user", "Rec-pass-1234")
+    credentials = {"grant_type": "password", "username": "rules-user", "password": "Rec-pass-1234"}
+    denied = login(fake_hub, credentials).post("/core/nodes", json={"name": "rules-node-a"})
+
+    link = created(
+        http.post(
+            "/auth/user-permissions", json={"userId": user["id"], "permissionId": permission_id(http, "node_create")}
+        )
+    )
+    allowed = login(fake_hub, credentials).post("/core/nodes", json={"name": "rules-node-b"})
+    accepted(http.delete(f"/auth/user-permissions/{link['id']}"))
+    revoked = login(fake_hub, credentials).post("/core/nodes", json={"name": "rules-node-c"})
+
+    assert denied.status_code == 400
+    assert denied.json()["issues"][0]["code"] == "permission_not_found"
+    assert link["user"]["name"] == "rules-user"
+    assert link["permission"]["name"] == "node_create"
+    assert allowed.status_code == 201
+    assert revoked.status_code == 400
+
+
+def test_client_role_grants_access(http, fake_hub):
+    client = fake_hub.create_client("rules-client", "rec-client-secret-123456")
+    role = created(http.post("/auth/roles", json={"name": "rules-role"}))
+    created(
+        http.post(
+            "/auth/role-permissions", json={"roleId": role["id"], "permissionId": permission_id(http, "project_create")}
+        )
+    )
+
+    link = created(http.post("/auth/client-roles", json={"clientId": client["id"], "roleId": role["id"]}))
+    body = {
+        "grant_type": "client_credentials",
+        "client_id": "rules-client",
+        "client_secret": "rec-client-secret-123456",
+    }
+    project = login(fake_hub, body).post("/core/projects", json={"name": "rules-project"})
+
+    assert link["client"]["name"] == "rules-client"
+    assert link["role"]["name"] == "rules-role"
+    assert project.status_code == 201
+    assert project.json()["data"]["clientId"] == client["id"]
+    assert project.json()["data"]["userId"] is None
