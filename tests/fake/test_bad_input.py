@@ -149,6 +149,15 @@ LIST_ROUTES = [
     "/auth/client-roles",
 ]  # fmt: skip
 
+RECORD_ROUTES = [
+    "/core/nodes/{node}", "/core/registries/{registry}", "/core/registry-projects/{registry_project}",
+    "/core/projects/{project}", "/core/project-nodes/{project_node}", "/core/analyses/{analysis}",
+    "/core/analysis-nodes/{analysis_node}", "/core/analysis-buckets/{analysis_bucket}",
+    "/core/analysis-bucket-files/{analysis_bucket_file}", "/core/master-images/{master_image}",
+    "/storage/buckets/{bucket}", "/auth/realms/{realm}", "/auth/users/{user}", "/auth/roles/{role}",
+    "/auth/permissions/{permission}", "/auth/clients/{client}",
+]  # fmt: skip
+
 # FAKE_HUB_FUZZ_EXAMPLES raises the number of examples per route for a longer search.
 FUZZ_SETTINGS = settings(
     max_examples=int(os.environ.get("FAKE_HUB_FUZZ_EXAMPLES", "30")),
@@ -306,6 +315,15 @@ def test_write_route_random_body(fake_hub, http, targets, method, route, valid, 
     after = snapshot(fake_hub)
 
     check_answer(response, before, after)
+
+
+@pytest.mark.parametrize("route", RECORD_ROUTES)
+@FUZZ_SETTINGS
+@given(query=QUERIES)
+def test_record_route_random_query(fake_hub, http, targets, route, query):
+    response = http.get(route.format(**targets), params=query)
+
+    assert response.status_code in (200, 400), f"{route} {query} -> {response.status_code}: {response.text}"
 
 
 @pytest.mark.parametrize("route", LIST_ROUTES)
