@@ -168,6 +168,8 @@ def model_dir(obj: Model, default: list[str]) -> list[str]:
         if klass is BaseModel or not issubclass(klass, BaseModel):
             continue
         names.update(name for name in vars(klass) if not name.startswith("_"))
+    # Methods such as save() of a read-only resource are absent, so they are not listed.
+    names -= {name for name in ("save", "delete", "refresh") if not hasattr(obj, name)}
     names.update(("DoesNotExist", "MultipleObjectsReturned"))
     names -= _CLASS_ONLY_NAMES
     # model_config and model_fields come from the class dict, but are class-level settings.

@@ -70,6 +70,13 @@ class UnsupportedOperation(errors.HubError, TypeError):
     """The Hub has no route for this operation on this resource (for example ``save()`` on a read-only one)."""
 
 
+class AbsentOperation(UnsupportedOperation, AttributeError):
+    """An instance method that the resource lacks, such as ``save()`` on a read-only resource.
+
+    It is an ``AttributeError`` as well, so ``hasattr(image, "save")`` is false.
+    """
+
+
 class RelationNotLoaded(errors.HubError, AttributeError):
     """A relation was accessed in a ``lazy="raise"`` session before it was loaded."""
 
@@ -295,6 +302,33 @@ class Reverse:
         )
 
 
+# The Hub operations behind each instance method; a resource with none of them lacks the method.
+_METHOD_OPERATIONS = {"save": ("create", "update"), "delete": ("delete",), "refresh": ("get",)}
+
+
+class _AbsentMethod:
+    """Stand in for an instance method whose Hub operations the resource lacks; reading it raises."""
+
+    def __init__(self, operations: tuple[str, ...]) -> None:
+        self.operations = operations
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Model | None, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        # A saved object would be updated by save(), an unsaved one created.
+        operation = self.operations[-1] if instance._is_persisted_safe() else self.operations[0]
+        try:
+            instance._meta.require(operation)
+        except UnsupportedOperation as exc:
+            raise AbsentOperation(f"{type(instance).__name__} has no {self.name}() method. {exc}") from None
+        # Not reached: a class lacks the method only when it supports none of the method's operations.
+        raise AssertionError(f"{type(instance).__name__} supports {operation!r} but lacks {self.name}().")
+
+
 def _strip_optional(annotation: Any) -> Any:
     origin = typing.get_origin(annotation)
     if origin is Union or origin is types.UnionType:
@@ -453,6 +487,11 @@ class Model(BaseModel):
         )
         manager_cls = getattr(cls.Meta, "manager", Manager)  # type: ignore[attr-defined]
         cls.objects = manager_cls(cls)
+        for method, operations in _METHOD_OPERATIONS.items():
+            if not any(cls._meta.supports(operation) for operation in operations):
+                absent = _AbsentMethod(operations)
+                absent.__set_name__(cls, method)
+                setattr(cls, method, absent)
         with _registry_lock:
             _registry[cls.__name__] = cls
 
