@@ -635,10 +635,12 @@ class Model(BaseModel):
         if not self._persisted:
             return sorted(self._user_set)
         current = self.__dict__
+        # Read the private attribute once: each access goes through pydantic's __getattr__.
+        snapshot = self._snapshot
         return [
             name
             for name in type(self).model_fields
-            if name in self._snapshot and current.get(name, MISSING) != self._snapshot[name]
+            if name in snapshot and current.get(name, MISSING) != snapshot[name]
         ]
 
     @property
@@ -731,9 +733,10 @@ class Model(BaseModel):
         parsed = type(self)._parse_hub_data(data)
         dirty = set(self.changed_fields()) if (keep_dirty and self._persisted) else set()
 
+        snapshot = self._snapshot
         for name in parsed.model_fields_set:
             value = parsed.__dict__[name]
-            self._snapshot[name] = _snapshot_copy(value)
+            snapshot[name] = _snapshot_copy(value)
             if name not in dirty:
                 self.__dict__[name] = value
         self.__pydantic_fields_set__.update(parsed.model_fields_set)
