@@ -12,6 +12,7 @@ import argparse
 import gc
 import os
 import shlex
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +26,7 @@ import httpx2
 
 from . import _workloads as local
 from ._hub import HubProcess
-from ._official import OFFICIAL_VERSION, OfficialDriver, ensure_official_venv
+from ._official import OFFICIAL_VERSION, VENV_DIR, OfficialDriver, ensure_official_venv
 from ._report import OFFICIAL, RAW, Measurement, machine_lines, memory_table, workload_table, write_section
 
 WORKLOAD_NAMES = {1: "list", 2: "get", 3: "walk", 4: "crud", 5: "files", 6: "memory"}
@@ -586,7 +587,16 @@ def main(argv: list[str] | None = None) -> int:
     load_at_start = os.getloadavg()[0]
     official = None
     if not args.skip_official:
-        official = OfficialDriver(ensure_official_venv(args.official_version))
+        try:
+            python = ensure_official_venv(args.official_version)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            print(
+                f"Installing flame-hub-client {args.official_version} into {VENV_DIR} failed: {exc} "
+                "Check access to PyPI, or run with --skip-official.",
+                file=sys.stderr,
+            )
+            return 1
+        official = OfficialDriver(python)
 
     try:
         with HubProcess() as hub, tempfile.TemporaryDirectory(prefix="flame-hub-bench-") as workdir:
