@@ -309,7 +309,20 @@ def _timeout_message(method: str, url: str, reason: str, idempotent: bool) -> st
 def _failure_message(method: str, url: str, reason: str, exc: Exception) -> str:
     message = f"{method} {url} failed: {reason}."
     if isinstance(exc, httpx2.ConnectError):
-        return message + " Check the Hub URL and that the Hub is reachable."
+        return f"{message} {connect_hint(url)}"
     if method not in IDEMPOTENT_METHODS:
         message += " The Hub may have processed the request anyway; check before sending it again."
     return message
+
+
+def connect_hint(url: str) -> str:
+    """Return the advice for a refused or failed connection to ``url``: which Hub address to check."""
+    try:
+        parsed = httpx2.URL(url)
+        origin = f"{parsed.scheme}://{parsed.netloc.decode('ascii')}"
+    except (httpx2.InvalidURL, UnicodeDecodeError):
+        origin = url
+    return (
+        f"Is a Hub running at {origin}? Check the URL given to connect() or Session(), "
+        "the FLAME_HUB_URL variable or the --url option."
+    )

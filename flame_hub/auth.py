@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 
-from ._transport import Transport
+from ._transport import Transport, connect_hint
 from .errors import (
     AuthenticationError,
     ConfigurationError,
@@ -235,9 +235,12 @@ class Auth(httpx2.Auth):
         except TransportError as exc:
             # The transport's message about records the Hub may have created does not fit a login.
             error_class = Timeout if isinstance(exc, Timeout) else TransportError
+            if isinstance(exc.__cause__, httpx2.ConnectError):
+                advice = connect_hint(exc.url)
+            else:
+                advice = "The next request tries to log in again."
             raise error_class(
-                f"The token request for {self._describe()} to {exc.url} failed: {exc.reason}. The next request "
-                "tries to log in again.",
+                f"The token request for {self._describe()} to {exc.url} failed: {exc.reason}. {advice}",
                 url=exc.url,
                 method="POST",
                 request=exc._request,

@@ -61,8 +61,10 @@ class HubAPIError(HubError, httpx2.HTTPError):
     """The Hub returned an error status (4xx or 5xx).
 
     ``request`` and ``response`` are the httpx2 objects of the failed exchange; they are
-    ``None`` when the error was not built from an HTTP response. Like the official client's
-    error it is an ``httpx2.HTTPError``, so handlers written for that client still catch it.
+    ``None`` when the error was not built from an HTTP response. ``message`` is the Hub's own
+    message; ``hint`` is this library's advice on what to check, sent_values after it, or ``None``.
+    It derives from ``httpx2.HTTPError``, not from ``httpx.HTTPError`` as the official client's
+    error does, so ``except httpx.HTTPError`` must become ``except flame_hub.HubError``.
     """
 
     default_status: int | None = None
@@ -77,6 +79,7 @@ class HubAPIError(HubError, httpx2.HTTPError):
         request: httpx2.Request | None = None,
         response: httpx2.Response | None = None,
         error: str | None = None,
+        hint: str | None = None,
     ) -> None:
         self.status_code = status_code if status_code is not None else self.default_status
         self.code = code or _code_for_status(self.status_code)
@@ -84,6 +87,7 @@ class HubAPIError(HubError, httpx2.HTTPError):
         self.issues = list(issues or [])
         self.response = response
         self.error = error
+        self.hint = hint
         super().__init__(self._render())
         # Set after httpx2.HTTPError.__init__, which resets the request to None.
         self.request = request
@@ -113,6 +117,8 @@ class HubAPIError(HubError, httpx2.HTTPError):
         head = self.message or "The Hub returned an error without a message."
         if self.status_code is not None:
             head = f"{head} [{self.status_code} {self.code}]"
+        if self.hint:
+            head = f"{head} {self.hint}"
         lines = [head]
         lines.extend(f"  - {format_issue(item)}" for item in _flatten_issues(self.issues))
         return "\n".join(lines)
@@ -193,7 +199,8 @@ class TransportError(HubError, httpx2.TransportError):
 
     ``reason`` names the failure without the advice of the message.
 
-    It is also an ``httpx2.TransportError``, the exception the official client lets through.
+    It is also an ``httpx2.TransportError``; the official client lets ``httpx.TransportError``
+    through instead, so handlers of that one must catch this class.
     """
 
     def __init__(
@@ -358,7 +365,47 @@ def error_from_response(response: httpx2.Response, *, message_prefix: str | None
     if status == 400 and _is_permission_failure(parsed):
         # The core and storage services respond to a missing permission with 400 and a permission issue.
         error_class = PermissionDenied
+    request = common["request"]
+    if status == 404 and parsed.code != "entity_not_found" and request is not None:
+        common["hint"] = _route_404_hint(request)
+    elif status == 409 and request is not None:
+        common["hint"] = _conflict_hint(request)
     return error_class(message, **common)
+
+
+def _route_404_hint(request: httpx2.Request) -> str:
+    """Return the advice for a 404 that is not about a missing record: no route of the Hub matched the URL."""
+    return (
+        f"No route of the Hub matches {request.method} {request.url}. Check the service URL: the "
+        "Hub URL given to connect() has /auth/, /core/ and /storage/ below it, and a client's base_url ends "
+        "in its service, such as http://localhost:3000/core/."
+    )
+
+
+# Request fields that can hold a secret; their values never appear in messages.
+_SECRET_FIELD_MARKERS = ("password", "secret", "token", "key")
+
+
+def _conflict_hint(request: httpx2.Request) -> str | None:
+    """Return the values that the request sent, for a 409, because the Hub does not name the conflicting field."""
+    try:
+        body = json.loads(request.content)
+    except (ValueError, httpx2.RequestNotRead):
+        return None
+    if not isinstance(body, dict):
+        return None
+
+    sent_values = [
+        f"{name}={value!r}"
+        for name, value in body.items()
+        if isinstance(value, (str, int)) and not any(marker in name.lower() for marker in _SECRET_FIELD_MARKERS)
+    ]
+    if not sent_values:
+        return None
+    return (
+        f"The request sent {', '.join(sent_values)[:300]}; another record already has the unique ones "
+        "among them (often the name)."
+    )
 
 
 _PERMISSION_ISSUE_CODES = frozenset({"permission_not_found", "permission_evaluation_failed"})
