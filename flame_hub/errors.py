@@ -62,7 +62,7 @@ class HubAPIError(HubError, httpx2.HTTPError):
 
     ``request`` and ``response`` are the httpx2 objects of the failed exchange; they are
     ``None`` when the error was not built from an HTTP response. ``message`` is the Hub's own
-    message; ``hint`` is this library's advice on what to check, sent_values after it, or ``None``.
+    message; ``hint`` is this library's advice on what to check, shown after it, or ``None``.
     It derives from ``httpx2.HTTPError``, not from ``httpx.HTTPError`` as the official client's
     error does, so ``except httpx.HTTPError`` must become ``except flame_hub.HubError``.
     """
