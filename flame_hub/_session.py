@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import json as jsonlib
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -40,6 +42,15 @@ USER_AGENT = "flame-hub/0.1"
 def _service_base(url: str) -> str:
     """Return ``url`` with exactly one trailing slash, so relative paths append to its path."""
     return url.rstrip("/") + "/"
+
+
+def _check_scheme(name: str, url: str) -> None:
+    """Raise ``ConfigurationError`` unless ``url`` starts with ``http://`` or ``https://``."""
+    if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+        suggestion = f" such as 'http://{url}'" if isinstance(url, str) and "://" not in url else ""
+        raise ConfigurationError(
+            f"{name}={url!r} is invalid: a Hub URL starts with http:// or https://. Pass the full URL{suggestion}."
+        )
 
 
 class Session:
@@ -81,6 +92,10 @@ class Session:
             raise ConfigurationError(
                 f"auth={type(auth).__name__} is invalid: pass a flame_hub.auth object such as PasswordAuth."
             )
+
+        for name, value in (("url", url), ("auth_url", auth_url), ("core_url", core_url), ("storage_url", storage_url)):
+            if value is not None:
+                _check_scheme(name, value)
 
         self.url = None if url is None else url.rstrip("/")
         self._service_urls: dict[str, str | None] = {}
@@ -358,22 +373,81 @@ def _auth_from_environment() -> Auth:
     )
 
 
-def connect(url: str | None = None, *, auth: Auth | None = None, **kwargs: Any) -> Session:
+def connect(url: str | None = None, *, auth: Auth | None = None, profile: str | None = None, **kwargs: Any) -> Session:
     """Create a Session and make it the default one.
 
     Omitted arguments come from the environment: ``FLAME_HUB_URL``; credentials from
     ``FLAME_HUB_TOKEN``, else ``FLAME_HUB_CLIENT_ID``/``FLAME_HUB_CLIENT_SECRET``, else
-    ``FLAME_HUB_USERNAME``/``FLAME_HUB_PASSWORD`` (with ``FLAME_HUB_REALM``). Other keyword
-    arguments go to ``Session``.
+    ``FLAME_HUB_USERNAME``/``FLAME_HUB_PASSWORD`` (with ``FLAME_HUB_REALM``). What the
+    environment lacks comes from a profile of the config file that the command line reads:
+    ``profile``, else ``FLAME_HUB_PROFILE``, else the file's default profile. Other keyword
+    arguments go to ``Session``. The default Session is closed when the interpreter exits.
     """
     service_urls_given = any(kwargs.get(name) for name in ("auth_url", "core_url", "storage_url"))
     if url is None:
         url = os.environ.get(ENV_URL) or None
+    needs_credentials = auth is None and not _environment_names_identity()
+    if profile is not None or os.environ.get(ENV_PROFILE) or needs_credentials or url is None:
+        url, auth = _apply_profile(profile, url, auth, kwargs)
     if url is None and not service_urls_given:
-        raise ConfigurationError(f"No Hub URL: pass connect(url) or set {ENV_URL}.")
+        raise ConfigurationError(
+            f"No Hub URL: pass connect(url), set {ENV_URL}, or add url to a profile of the config file."
+        )
     if auth is None:
         auth = _auth_from_environment()
 
     session = Session(url, auth=auth, **kwargs)
     set_default_session(session)
+    _close_at_exit(session)
     return session
+
+
+ENV_PROFILE = "FLAME_HUB_PROFILE"
+
+
+def _environment_names_identity() -> bool:
+    """Return whether the environment names a token, a client or a user to log in as."""
+    names = (ENV_TOKEN, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_USERNAME, ENV_PASSWORD)
+    return any(os.environ.get(name) for name in names)
+
+
+def _apply_profile(
+    profile: str | None, url: str | None, auth: Auth | None, kwargs: dict[str, Any]
+) -> tuple[str | None, Auth | None]:
+    """Fill ``url``, ``auth`` and the timeout and TLS options that are still unset from a config-file profile."""
+    # Imported here because the config module needs tomli on Python 3.10, which only this path uses.
+    from ._config import resolve_settings
+
+    settings = resolve_settings({"url": url}, profile)
+    if settings.profile is None:
+        return url, auth
+
+    if url is None:
+        url = settings.url
+    if auth is None and settings.kind is not None:
+        auth = settings.build_auth()
+    if "timeout" not in kwargs and settings.timeout is not None:
+        kwargs["timeout"] = settings.timeout
+    if "verify" not in kwargs and settings.verify is not True:
+        kwargs["verify"] = settings.verify
+    return url, auth
+
+
+# Sessions of connect() that are still open; each is closed when the interpreter exits, so a
+# script that never calls close() leaves no socket open. Weak references let closed sessions go.
+_sessions_to_close: weakref.WeakSet[Session] = weakref.WeakSet()
+_exit_handler_registered = False
+
+
+def _close_at_exit(session: Session) -> None:
+    global _exit_handler_registered
+    with _global_lock:
+        _sessions_to_close.add(session)
+        if not _exit_handler_registered:
+            atexit.register(_close_sessions)
+            _exit_handler_registered = True
+
+
+def _close_sessions() -> None:
+    for session in list(_sessions_to_close):
+        session.close()
