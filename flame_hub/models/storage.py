@@ -9,12 +9,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from typing import IO, Any, BinaryIO, Union
 
+from flame_hub import errors
 from flame_hub.models._base import Model, Relation, Reverse, _unwrap
 
 __all__ = ["Bucket", "BucketFile", "UploadSource"]
 
 # One item to upload: a local path, or ``(name, data)`` / ``(name, data, content_type)`` where
-# data is bytes, a binary file object or a local path.
+# data is bytes, a binary file object or an ``os.PathLike`` such as ``pathlib.Path``.
 UploadSource = Union[str, os.PathLike, tuple[str, Any], tuple[str, Any, str]]  # noqa: UP007
 
 _CHUNK_SIZE = 64 * 1024
@@ -53,9 +54,11 @@ class Bucket(Model):
 
         Each source is a local path (stored under its base name), a ``(name, data)`` or
         ``(name, data, content_type)`` tuple, or a mapping of names to data. Data is bytes, a
-        binary file object (streamed) or a local path. The name may contain ``/`` to place the
-        file in a directory. ``content_type`` applies to parts without their own; otherwise it is
-        guessed from the name.
+        binary file object (streamed) or a ``pathlib.Path``; a ``str`` as data raises
+        ``TypeError``, because it could be text or a path. The name may contain ``/`` to place
+        the file in a directory. ``content_type`` applies to parts without their own; otherwise
+        it is guessed from the name. The Hub answers a file whose path the bucket already holds
+        with a bare 500, so the ``ServerError`` names the paths: delete the old file first.
         """
         record_id = self._require_id("upload()")
         session = self._bind_session(None)
@@ -64,7 +67,12 @@ class Bucket(Model):
             parts = [("file", part) for part in _upload_parts(sources, content_type, stack)]
             if not parts:
                 raise ValueError("upload() needs at least one file.")
-            body = session.request_json("storage", "POST", f"buckets/{record_id}/upload", files=parts)
+            try:
+                body = session.request_json("storage", "POST", f"buckets/{record_id}/upload", files=parts)
+            except errors.ServerError as exc:
+                if exc.status_code != 500:
+                    raise
+                raise _explain_upload_failure(exc, self, [name for _, (name, _, _) in parts]) from None
 
         rows = _unwrap(body) or []
         return [BucketFile._from_hub(row, session) for row in rows]
@@ -123,8 +131,14 @@ class BucketFile(Model):
     def download(self, destination: str | os.PathLike[str] | IO[bytes]) -> int:
         """Write the file's content to a path or binary file; return the number of bytes written.
 
-        A path that is an existing directory receives the file under its ``name``.
+        A path that is an existing directory receives the file under its ``name``. ``"-"`` raises
+        ``ValueError``: unlike the command line's ``-o -``, it does not mean standard output.
         """
+        if isinstance(destination, str) and destination == "-":
+            raise ValueError(
+                "download('-') would write a file named '-': pass sys.stdout.buffer to write to standard output, "
+                "or './-' for a file of that name."
+            )
         if isinstance(destination, (str, os.PathLike)) and os.path.isdir(destination):
             destination = os.path.join(os.fspath(destination), self.name or str(self.id))
         return _write_chunks(self.stream(), destination)
@@ -161,15 +175,51 @@ def _upload_part(
     content: bytes | BinaryIO
     if isinstance(data, (bytes, bytearray, memoryview)):
         content = bytes(data)
-    elif isinstance(data, (str, os.PathLike)):
+    elif isinstance(data, str):
+        # A str could be meant as text or as a local path; guessing wrong would upload a local file.
+        raise TypeError(
+            f"Upload data for {name!r} is a str: pass bytes ({name!r}, text.encode()) for text, "
+            f"or ({name!r}, pathlib.Path(path)) to upload a local file."
+        )
+    elif isinstance(data, os.PathLike):
         content = stack.enter_context(open(data, "rb"))
     elif hasattr(data, "read"):
         content = data
     else:
-        raise TypeError(f"Upload data for {name!r} must be bytes, a binary file or a path, got {type(data).__name__}.")
+        raise TypeError(
+            f"Upload data for {name!r} must be bytes, a binary file or a pathlib.Path, got {type(data).__name__}."
+        )
 
     content_type = own_type or default_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
     return (name, content, content_type)
+
+
+def _explain_upload_failure(exc: errors.ServerError, bucket: Bucket, names: list[str]) -> errors.ServerError:
+    """Return ``exc`` with advice for the Hub's bare 500 to an upload of a path that the bucket holds already."""
+    # NOTE: the Hub's 500 does not say why; the bucket is not queried here, so the advice names
+    # the likely cause rather than a confirmed one.
+    hint = (
+        f"The upload of {', '.join(repr(name) for name in names)[:300]} to bucket {bucket.id} "
+        "failed. The Hub answers this way when the bucket already holds a file at one of these paths: "
+        f"delete the old file first, for example bucket.files.get({_file_lookup(names[0])}).delete(), "
+        "then upload again."
+    )
+    return type(exc)(
+        exc.message,
+        hint=hint,
+        status_code=exc.status_code,
+        code=exc.code,
+        issues=exc.issues,
+        request=exc.request,
+        response=exc.response,
+        error=exc.error,
+    )
+
+
+def _file_lookup(path: str) -> str:
+    """Return the lookup arguments that find the bucket file at ``path``: ``name='a.csv', directory='.'``."""
+    directory, _, name = path.rpartition("/")
+    return f"name={name!r}, directory={directory or '.'!r}"
 
 
 def _stream(session: Any, path: str) -> Iterator[bytes]:
