@@ -317,7 +317,7 @@ class Runner:
 
     def _prepare_files(self) -> dict[str, Path]:
         """Write a one-byte, a medium and a large file, create a bucket and upload each once for the downloads."""
-        paths = {key: self.workdir / f"{key}.bin" for key in PEAK_FILES}
+        paths = {key: self.workdir / f"{key.replace(' ', '-')}.bin" for key in PEAK_FILES}
         chunk = os.urandom(1024 * 1024)
         for key, mib in (("medium", self.size.medium_mib), ("large", self.size.file_mib)):
             with open(paths[key], "wb") as handle:

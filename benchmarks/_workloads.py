@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -219,7 +220,7 @@ def upload_raw(target: Target, params: dict[str, Any]) -> int:
 def upload_library(target: Target, params: dict[str, Any]) -> int:
     with library_session(target) as session:
         bucket = Bucket.objects.using(session).get(id=target.bucket_id)
-        uploaded = bucket.upload((params["name"], params["path"], "application/octet-stream"))
+        uploaded = bucket.upload((params["name"], Path(params["path"]), "application/octet-stream"))
         return int(uploaded[0].size or 0)
 
 
