@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from flame_hub.testing import FakeHub
 
-# Messages of the 500s the real Hub returns for some bad input; the recordings show each kind, and the
-# fake Hub raises them on purpose. Any other 500 is a crash of the fake Hub.
+# Messages of the 500s the real Hub returns for some bad input. Each was recorded, or is the same
+# database error on a sibling route, and the fake Hub raises it on purpose. Any other 500 is a crash.
 HUB_500_MESSAGES = (
     "violates not-null constraint",  # update with null for a non-nullable column, e.g. a node's name
     "violates foreign key constraint",  # node create with an unknown realmId
@@ -312,6 +312,60 @@ def test_write_route_random_body(fake_hub, http, targets, method, route, valid, 
 
     before = snapshot(fake_hub)
     response = http.request(method, route.format(**targets), json=body, params=query)
+    after = snapshot(fake_hub)
+
+    check_answer(response, before, after)
+
+
+def all_permission_names(http: httpx2.Client) -> tuple[str, ...]:
+    names: list[str] = []
+    while page := http.get("/auth/permissions", params={"page[offset]": str(len(names))}).json()["data"]:
+        names.extend(record["name"] for record in page)
+    return tuple(names)
+
+
+@pytest.fixture(params=["realm-user", "realm-client", "node-client"])
+def outsider(request, fake_hub, http, targets) -> Iterator[httpx2.Client]:
+    """An HTTP client logged in as an identity of another realm, or as the node's own client."""
+    if request.param == "node-client":
+        credentials = http.get(f"/core/nodes/{targets['node']}/client/credentials").json()
+        body = {
+            "grant_type": "client_credentials",
+            "client_id": credentials["id"],
+            "client_secret": credentials["secret"],
+        }
+    else:
+        fake_hub.create_realm("fuzz-other")
+        permissions = all_permission_names(http)
+        fake_hub.create_user("outsider", "Rec-pass-1234", realm="fuzz-other", permissions=permissions)
+        fake_hub.create_client("outsider", "rec-client-secret-123456", realm="fuzz-other", permissions=permissions)
+        body = {
+            "grant_type": "password",
+            "username": "outsider",
+            "password": "Rec-pass-1234",
+            "realm_name": "fuzz-other",
+        }
+        if request.param == "realm-client":
+            body = {
+                "grant_type": "client_credentials",
+                "client_id": "outsider",
+                "client_secret": "rec-client-secret-123456",
+            }
+
+    token = httpx2.post(fake_hub.auth_url + "token", json=body).json()["access_token"]
+    with httpx2.Client(base_url=fake_hub.url, headers={"Authorization": f"Bearer {token}"}) as client:
+        yield client
+
+
+@pytest.mark.parametrize(("method", "route", "valid"), WRITE_ROUTES, ids=[f"{m} {r}" for m, r, _ in WRITE_ROUTES])
+@settings(FUZZ_SETTINGS, max_examples=max(1, FUZZ_SETTINGS.max_examples // 3))
+@given(data=st.data())
+def test_write_route_other_caller(fake_hub, outsider, targets, method, route, valid, data):
+    """Send random bodies as a caller of another realm that holds every permission, or as a node's client."""
+    body = data.draw(body_strategy(fill(valid, targets), list(targets.values())), label="body")
+
+    before = snapshot(fake_hub)
+    response = outsider.request(method, route.format(**targets), json=body)
     after = snapshot(fake_hub)
 
     check_answer(response, before, after)
