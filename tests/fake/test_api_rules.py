@@ -293,3 +293,54 @@ def test_client_role_grants_access(http, fake_hub):
     assert project.status_code == 201
     assert project.json()["data"]["clientId"] == client["id"]
     assert project.json()["data"]["userId"] is None
+
+
+@pytest.fixture
+def three_nodes(http: httpx2.Client) -> list[dict]:
+    """Nodes rules-alpha (hidden), rules-beta and rules-gamma; only rules-beta has a public key."""
+    return [
+        created(http.post("/core/nodes", json={"name": "rules-alpha", "hidden": True})),
+        created(http.post("/core/nodes", json={"name": "rules-beta", "publicKey": "abcdef"})),
+        created(http.post("/core/nodes", json={"name": "rules-gamma"})),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("filter[name]=%3Crules-beta", ["rules-alpha"]),
+        ("filter[name]=%3E%3Drules-beta", ["rules-beta", "rules-gamma"]),
+        ("filter[name]=!%3Erules-beta", ["rules-gamma"]),
+        ("filter[name]=!~ET~", ["rules-alpha", "rules-gamma"]),
+        ("filter[name]=!rules-g~", ["rules-alpha", "rules-beta"]),
+        ("filter[hidden]=!true", ["rules-beta", "rules-gamma"]),
+        ("filter[name]=", ["rules-alpha", "rules-beta", "rules-gamma"]),
+        ("filter[name]=~~", ["rules-alpha", "rules-beta", "rules-gamma"]),
+        ("filter=lt(name,'rules-beta')", ["rules-alpha"]),
+        ("filter=gte(name,'rules-beta')", ["rules-beta", "rules-gamma"]),
+        ("filter=nin(name,'rules-alpha','rules-beta')", ["rules-gamma"]),
+        ("filter=startsWith(name,'RULES-G')", ["rules-gamma"]),
+        ("filter=endsWith(name,'ta')", ["rules-beta"]),
+        ("filter=not(contains(name,'a'))", []),
+        ("filter=and(eq(hidden,false),not(eq(name,'rules-beta')))", ["rules-gamma"]),
+    ],
+)
+def test_list_filter_operators(http, three_nodes, query, expected):
+    response = http.get("/core/nodes?" + query)
+
+    assert response.status_code == 200, response.text
+    assert sorted(record["name"] for record in response.json()["data"]) == expected
+
+
+def test_list_filter_null(http, three_nodes):
+    master_images = http.get("/core/master-images").json()["data"]
+
+    without_robot = http.get("/core/nodes", params={"filter[robotId]": "null"}).json()["data"]
+    with_robot = http.get("/core/nodes", params={"filter[robotId]": "!null"}).json()["data"]
+    without_path = http.get("/core/master-images", params={"filter[path]": "null"}).json()["data"]
+    with_path = http.get("/core/master-images", params={"filter[path]": "!null"}).json()["data"]
+
+    assert len(without_robot) == 3
+    assert with_robot == []
+    assert without_path == []
+    assert len(with_path) == len(master_images)
