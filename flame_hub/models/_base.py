@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import copy
 import datetime as dt
+import difflib
 import logging
 import re
 import threading
@@ -532,6 +533,22 @@ class Model(BaseModel):
         super().__setattr__(name, value)
         self._user_set.add(name)
 
+    if not TYPE_CHECKING:
+        # Behind a TYPE_CHECKING guard like pydantic's own __getattr__, so type checkers still
+        # report unknown attributes.
+
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("_"):
+                return super().__getattr__(name)
+            if hasattr(type(self), name):
+                # A relation, property or absent method raised AttributeError: raise its own error again.
+                return object.__getattribute__(self, name)
+            try:
+                # Extra fields that the Hub sent and the model does not declare.
+                return super().__getattr__(name)
+            except AttributeError:
+                raise AttributeError(self._unknown_field_message(name)) from None
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Model):
             return NotImplemented
@@ -769,7 +786,11 @@ class Model(BaseModel):
             names = [name for name in self._check_update_fields(update_fields) if name in names]
         missing = [name for name in sorted(meta.required) if self.__dict__.get(name) is None]
         if missing:
-            raise ValueError(f"Cannot create a {type(self).__name__} without {', '.join(missing)}; set them first.")
+            name = type(self).__name__
+            # "U" is left out: the model names starting with it (User) take "a".
+            article = "an" if name[0] in "AEIO" else "a"
+            pronoun = "it" if len(missing) == 1 else "them"
+            raise ValueError(f"Cannot create {article} {name} without {', '.join(missing)}; set {pronoun} first.")
 
         body = self._wire_body(names)
         response = session.request_json(meta.service, "POST", meta.path, json=body)
@@ -886,9 +907,13 @@ class Model(BaseModel):
     def _unknown_field_message(self, name: str) -> str:
         cls = type(self)
         names = sorted(set(cls.model_fields) | set(cls._meta.relations))
-        return f"{cls.__name__} has no field {name!r}; its fields are: {', '.join(names)}."
+        close = difflib.get_close_matches(name, names, n=1)
+        suggestion = f" Did you mean {close[0]!r}?" if close else ""
+        return f"{cls.__name__} has no field {name!r}; its fields are: {', '.join(names)}.{suggestion}"
 
     def _require_id(self, action: str) -> str:
+        if self._deleted:
+            raise ValueError(f"{action} cannot run: this {type(self).__name__} was already deleted.")
         if self.id is None or not self._persisted:
             raise ValueError(f"{action} needs a saved {type(self).__name__}; call save() first.")
         return self.id
