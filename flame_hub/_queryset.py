@@ -171,7 +171,11 @@ class QuerySet(Generic[M]):
         return self[total - 1]
 
     def count(self) -> int:
-        """Return the number of matching rows, from ``meta.total`` of a one-row page."""
+        """Return the number of matching rows, from ``meta.total`` of a one-row page.
+
+        Like Django's, a QuerySet that was already evaluated returns the number of its cached
+        rows and sends no request; use a new QuerySet (``qs.all().count()``) for a fresh count.
+        """
         if self._result_cache is not None:
             return len(self._result_cache)
 
@@ -293,7 +297,11 @@ class QuerySet(Generic[M]):
         return self._clone()
 
     def filter(self, **kwargs: Any) -> QuerySet[M]:
-        """Return a new QuerySet with the lookups added (AND); see ``flame_hub._lookups`` for the forms."""
+        """Return a new QuerySet with the lookups added (AND), such as ``name__startswith="lab-"``.
+
+        A lookup is ``field`` or ``field__LOOKUP``, with LOOKUP one of exact, ne, in, lt, lte, gt,
+        gte, contains, startswith, endswith and isnull. A relation (``realm=realm``) filters by its id.
+        """
         return self._add_conditions(kwargs, negate=False, call="filter")
 
     def exclude(self, **kwargs: Any) -> QuerySet[M]:
@@ -405,10 +413,15 @@ class QuerySet(Generic[M]):
         conditions = [build_filter(meta, key, value, negate=negate) for key, value in kwargs.items()]
         clone = self._clone()
         for condition in conditions:
-            if any(existing.key == condition.key for existing in clone._conditions):
+            existing = next((each for each in clone._conditions if each.key == condition.key), None)
+            if existing is not None:
+                field = condition.text.split("=", 1)[0].split("__", 1)[0]
+                if {existing.lookup, condition.lookup} <= {"exact", "in"}:
+                    advice = f"Combine them into one lookup, for example {field}__in=[...]."
+                else:
+                    advice = "Keep one of them and check the other in Python on the rows that come back."
                 raise ValueError(
-                    f"{condition.key} is already filtered, and the bracket syntax has one key per field. "
-                    f"Combine them into one lookup (for example {condition.wire_field}__in=[...])."
+                    f"{condition.key} is already filtered, and the bracket syntax has one key per field. {advice}"
                 )
             clone._conditions.append(condition)
         if kwargs:
@@ -685,3 +698,10 @@ class Manager(Generic[M]):
 
     def values_list(self, *fields: str, flat: bool = False) -> list[Any]:
         return self.get_queryset().values_list(*fields, flat=flat)
+
+
+# help(Node.objects.filter) shows the QuerySet method's docstring, because each Manager method delegates to it.
+for _name, _method in vars(Manager).items():
+    if callable(_method) and not _name.startswith("_") and _method.__doc__ is None and hasattr(QuerySet, _name):
+        _method.__doc__ = getattr(QuerySet, _name).__doc__
+del _name, _method
