@@ -370,3 +370,32 @@ def test_auth_sort_needs_index_prefix(http):
     assert names("sort=-name") == ["rules-c", "rules-b", "rules-a", "master"]
     # No index of the realm table starts with createdAt, so this sort is dropped.
     assert names("sort=createdAt,-name") == ["master", "rules-b", "rules-a", "rules-c"]
+
+
+def test_expired_token_on_each_service():
+    with FakeHub(access_token_lifetime=0.2) as short:
+        body = {"grant_type": "password", "username": "admin", "password": "start123"}
+        headers = {"Authorization": f"Bearer {httpx2.post(short.auth_url + 'token', json=body).json()['access_token']}"}
+        time.sleep(0.3)
+
+        core = httpx2.get(short.core_url + "nodes", headers=headers)
+        storage = httpx2.get(short.storage_url + "buckets", headers=headers)
+        auth = httpx2.get(short.auth_url + "users", headers=headers)
+
+    # The Hub's services pass the token verifier's error through as a 500, while Authup returns 401.
+    assert (core.status_code, core.json()["code"]) == (500, "internal_error")
+    assert (storage.status_code, storage.json()["code"]) == (500, "internal_error")
+    assert (auth.status_code, auth.json()["code"]) == (401, "expired_token")
+    assert "statusCode" not in auth.json()
+
+
+def test_revoked_token_fails_on_core(fake_hub):
+    body = {"grant_type": "password", "username": "admin", "password": "start123"}
+    token = httpx2.post(fake_hub.auth_url + "token", json=body).json()["access_token"]
+
+    revoked = httpx2.post(fake_hub.auth_url + "token/revoke", data={"token": token})
+    response = httpx2.get(fake_hub.core_url + "nodes", headers={"Authorization": f"Bearer {token}"})
+
+    assert revoked.status_code == 200
+    assert response.status_code == 500
+    assert response.json()["message"] == "The JWT is not active."
