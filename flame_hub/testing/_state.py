@@ -9,6 +9,7 @@ time; code on other threads goes through ``FakeHub`` methods, which hop onto tha
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -42,10 +43,24 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+# The millisecond of the last timestamp handed out, shared by every fake Hub of the process.
+_last_millisecond = 0
+_timestamp_lock = threading.Lock()
+
+
 def now_iso() -> str:
-    """Return the current time as the Hub writes it: ISO 8601, milliseconds, ``Z``."""
-    moment = datetime.now(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """Return the current time as the Hub writes it: ISO 8601, milliseconds, ``Z``.
+
+    Each call returns a later millisecond than the call before. Records created within one
+    millisecond would otherwise tie on ``createdAt``, and a sort by it would then order them by
+    its tie-break instead of by creation, unlike the recorded exchanges.
+    """
+    global _last_millisecond
+    with _timestamp_lock:
+        _last_millisecond = max(time.time_ns() // 1_000_000, _last_millisecond + 1)
+        millisecond = _last_millisecond
+    moment = datetime.fromtimestamp(millisecond // 1000, timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{millisecond % 1000:03d}Z"
 
 
 @dataclass(frozen=True)
