@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import httpx2
 import pytest
 
@@ -229,3 +231,21 @@ def test_two_hubs_are_independent():
 
     assert first.port != second.port
     assert in_second.json()["data"] == []
+
+
+def test_given_port_is_used():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    with FakeHub(port=port) as hub:
+        response = httpx2.get(f"http://127.0.0.1:{port}/core/")
+
+    assert hub.port == port
+    assert hub.url == f"http://127.0.0.1:{port}"
+    assert (hub.auth_url, hub.core_url, hub.storage_url) == (
+        f"{hub.url}/auth/",
+        f"{hub.url}/core/",
+        f"{hub.url}/storage/",
+    )
+    assert response.status_code == 200
