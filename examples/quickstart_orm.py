@@ -20,9 +20,9 @@ def hub_address(stack: contextlib.ExitStack) -> tuple[str, str, str]:
     if url:
         password = os.environ.get("FLAME_HUB_PASSWORD")
         if not password:
-            raise SystemExit(
-                "FLAME_HUB_URL is set but FLAME_HUB_PASSWORD is not: set the password of FLAME_HUB_USERNAME."
-            )
+            username = os.environ.get("FLAME_HUB_USERNAME")
+            whose = f"of the user {username!r}" if username else "of the user 'admin' (or set FLAME_HUB_USERNAME too)"
+            raise SystemExit(f"FLAME_HUB_URL is set but FLAME_HUB_PASSWORD is not: set it to the password {whose}.")
         print(f"Using the Hub at {url}.")
         return url.rstrip("/"), os.environ.get("FLAME_HUB_USERNAME", "admin"), password
 

@@ -183,8 +183,13 @@ def split_assignment(text: str, what: str) -> tuple[str, str]:
     return name.strip(), value
 
 
-def parse_fields(model: type[Model], assignments: Sequence[str], session: Session) -> dict[str, Any]:
-    """Return the field values of ``name=value`` arguments; relations (``realm=master``) become ids."""
+def parse_fields(
+    model: type[Model], assignments: Sequence[str], session: Session, *, update: bool = False
+) -> dict[str, Any]:
+    """Return the field values of ``name=value`` arguments; relations (``realm=master``) become ids.
+
+    ``update`` limits the fields that an error message lists to those an update can change.
+    """
     meta = model._meta
     values: dict[str, Any] = {}
     for text in assignments:
@@ -194,7 +199,9 @@ def parse_fields(model: type[Model], assignments: Sequence[str], session: Sessio
             values[relation.field] = None if raw == "" else _related_id(model, name, raw, session)
             continue
         if name not in model.model_fields:
-            writable = sorted(meta.writable_on_create | set(meta.relations))
+            settable = meta.updatable if update else meta.writable_on_create
+            relations = {each for each, relation in meta.relations.items() if relation.field in settable}
+            writable = sorted(settable | relations)
             raise UsageError(f"{model.__name__} has no field {name!r}; fields you can set: {', '.join(writable)}.")
         values[name] = convert_value(model, name, raw, what=name)
     return values
@@ -474,7 +481,7 @@ def run_update(args: argparse.Namespace) -> int:
     session, _ = open_session(args)
     with session:
         obj = find_record(model, args.id, session)
-        values = parse_fields(model, args.assignments, session)
+        values = parse_fields(model, args.assignments, session, update=True)
         for name, value in values.items():
             setattr(obj, name, value)
         obj.save(update_fields=list(values), using=session)

@@ -57,7 +57,7 @@ def build_banner(session: Session, identity: str, settings: ConnectionSettings) 
     lines += [
         "Names:    session (the default Session), flame_hub, errors, types, "
         f"and {len(model_names)} models: {', '.join(model_names[:6])}, …",
-        "Try:      Node.objects.order_by('-created_at')[:5]",
+        "Try:      list(Node.objects.order_by('-created_at')[:5])",
     ]
     return "\n".join(lines)
 
