@@ -27,6 +27,20 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+
+class DeliberateDrop(ConnectionAbortedError):
+    """The connection abort of a ``drop=True`` fault, raised on purpose to cut a response short."""
+
+
+class _HideDeliberateDrops(logging.Filter):
+    """Keep uvicorn from logging a traceback for each ``drop=True`` fault, which is not a server error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], DeliberateDrop))
+
+
+_DROP_FILTER = _HideDeliberateDrops()
+
 # Answer of the reference deployment for a path no service serves.
 NOT_FOUND_BODY = {"status": 404, "message": "Not Found"}
 
@@ -144,7 +158,7 @@ class _ObserverMiddleware:
                 await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]})
                 await send({"type": "http.response.body", "body": b"{", "more_body": True})
                 status_holder["status"] = -1
-                raise ConnectionAbortedError("fake Hub dropped the connection on purpose")
+                raise DeliberateDrop("fake Hub dropped the connection on purpose")
             if fault is not None and fault.status is not None:
                 await self._send_fault(fault, send_and_note)
             else:
@@ -242,6 +256,8 @@ class FakeHub:
         config = uvicorn.Config(
             self.app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=1
         )
+        # uvicorn.Config configures its loggers, so the filter is added after it; adding it twice is a no-op.
+        logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
         server = uvicorn.Server(config)
         self._server = server
 
