@@ -1,11 +1,11 @@
 """Run every ``python`` code block of the README and of ``docs/`` against a fake Hub.
 
 Each page is one test: its blocks run in order in one namespace, so a later block can use the
-names an earlier one defined. Before the first block the namespace holds ``flame_hub``,
-``PasswordAuth`` and ``hub`` (a fake Hub reset to its seeded state), and
-``flame_hub.connect(hub.url, auth=PasswordAuth("admin", "start123"))`` has made the default
-Session. The pages write the address of a locally run Hub, ``http://localhost:3000``; the test
-replaces it with the fake Hub's address. Blocks whose first line starts with ``>>>`` run as
+names an earlier one defined. The namespace starts empty and no default Session is set, so a
+page imports every name and calls ``flame_hub.connect()`` itself, as a reader pasting its
+blocks would have to. The pages write the address of a locally run Hub,
+``http://localhost:3000``; the test replaces it with the address of a fake Hub reset to its
+seeded state. Blocks whose first line starts with ``>>>`` run as
 doctests, so their printed output is checked too.
 
 A block preceded by ``<!-- skip-example: REASON -->`` is not run. Use it only for code that
@@ -20,12 +20,12 @@ import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import flame_hub
-from flame_hub._session import set_default_session
-from flame_hub.auth import PasswordAuth
+from flame_hub._session import get_default_session, set_default_session
 from flame_hub.testing import FakeHub
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,8 +143,8 @@ def docs_environment(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("path", pages_with_examples(), ids=page_id)
 def test_page_examples_run(path, fake_hub, docs_environment):
-    session = flame_hub.connect(fake_hub.url, auth=PasswordAuth("admin", "start123"))
-    namespace = {"__name__": "__docs__", "flame_hub": flame_hub, "PasswordAuth": PasswordAuth, "hub": fake_hub}
+    set_default_session(None)
+    namespace: dict[str, Any] = {"__name__": "__docs__"}
     try:
         for block in runnable_blocks(path):
             run_block(block, path, namespace, fake_hub.url)
@@ -153,8 +153,11 @@ def test_page_examples_run(path, fake_hub, docs_environment):
             # A page may start a fake Hub of its own to show its requests, so stop that one here too.
             if isinstance(value, FakeHub) and value is not fake_hub:
                 value.stop()
+        try:
+            get_default_session().close()
+        except flame_hub.HubError:
+            pass  # the page set no default Session
         set_default_session(None)
-        session.close()
 
 
 @pytest.mark.parametrize("path", markdown_pages(), ids=page_id)
