@@ -369,7 +369,7 @@ def _auth_from_environment() -> Auth:
 
     raise ConfigurationError(
         f"No credentials for the Hub: pass auth= to connect(), or set {ENV_USERNAME} and {ENV_PASSWORD}, "
-        f"{ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}, or {ENV_TOKEN}."
+        f"{ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}, or {ENV_TOKEN}, or add them to a profile of the config file."
     )
 
 

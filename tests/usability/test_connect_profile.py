@@ -128,3 +128,10 @@ def test_connect_closes_session_at_exit(fake_hub, tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert "ResourceWarning" not in result.stderr
+
+
+def test_no_credentials_message_names_profile(clean_environment):
+    with pytest.raises(flame_hub.ConfigurationError) as info:
+        flame_hub.connect("http://127.0.0.1:9")
+
+    assert "profile of the config file" in str(info.value)
