@@ -196,7 +196,10 @@ class Runner:
         """Raise when two ways disagree about the result, because a fast wrong result measures nothing."""
         results = {measurement.way: measurement.result for measurement in measurements if not measurement.error}
         if len(set(map(repr, results.values()))) > 1:
-            raise RuntimeError(f"Workload {workload}: the ways returned different results: {results}.")
+            raise RuntimeError(
+                f"Workload {workload}: the ways returned different results: {results}. At least one way is broken; "
+                f"run it alone with --only {WORKLOAD_NAMES.get(workload, workload)} to find which."
+            )
 
     # -- workloads ----------------------------------------------------------------------------------
 
@@ -564,7 +567,12 @@ def parse_only(value: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
-    parser.add_argument("--size", choices=sorted(SIZES), default="full", help="Amount of work (default: full).")
+    parser.add_argument(
+        "--size",
+        choices=sorted(SIZES),
+        default="full",
+        help="Amount of work: tiny (seconds, for the smoke test) or full (10 000 nodes, a 50 MiB file; default).",
+    )
     parser.add_argument(
         "--only",
         type=parse_only,
