@@ -334,6 +334,8 @@ def _link_spec(owner: str, other: str, route: str, table: str, *, permission_lin
         relations={owner: (owner, f"{owner}Id"), other: (other, f"{other}Id")},
         realm_keys=(f"{owner}RealmId", f"{other}RealmId"),
         by_name=False,
+        # Authup reads one relation record by id alone, without decoding the query.
+        record_include=False,
         label=f"{owner}-{other}",
     )
 

@@ -399,3 +399,106 @@ def test_revoked_token_fails_on_core(fake_hub):
     assert revoked.status_code == 200
     assert response.status_code == 500
     assert response.json()["message"] == "The JWT is not active."
+
+
+def test_relation_record_read_ignores_include(http, fake_hub):
+    user = fake_hub.create_user("rules-user", "Rec-pass-1234")
+    body = {"userId": user["id"], "permissionId": permission_id(http, "node_create")}
+    link = created(http.post("/auth/user-permissions", json=body))
+
+    record = http.get(f"/auth/user-permissions/{link['id']}", params={"include": "user,permission"})
+    listed = http.get("/auth/user-permissions", params={"filter[id]": link["id"], "include": "user"})
+
+    assert record.status_code == 200
+    assert "user" not in record.json()["data"]
+    assert "permission" not in record.json()["data"]
+    assert listed.json()["data"][0]["user"]["id"] == user["id"]
+
+
+@pytest.mark.parametrize("route", ["roles", "permissions"])
+def test_auth_put_upserts(http, route):
+    record_id = "00000000-0000-4000-8000-00000000abcd"
+
+    inserted = http.put(f"/auth/{route}/{record_id}", json={"name": "rules_upserted"})
+    updated = http.put(f"/auth/{route}/{record_id}", json={"name": "rules_renamed"})
+
+    assert inserted.status_code == 201
+    assert inserted.json()["data"]["id"] == record_id
+    assert updated.status_code == 202
+    assert http.get(f"/auth/{route}/{record_id}").json()["data"]["name"] == "rules_renamed"
+
+
+@pytest.mark.parametrize("route", ["clients", "roles", "permissions", "users"])
+def test_realm_scoped_lists(http, fake_hub, route):
+    other = fake_hub.create_realm("rules-realm")
+    body = {"name": "rules-in-other", "realmId": other["id"]}
+    if route == "users":
+        body["email"] = "rules@example.org"
+    record = created(http.post(f"/auth/{route}", json=body))
+
+    in_other = http.get(f"/auth/realms/{other['id']}/{route}").json()
+    in_master = http.get(f"/auth/realms/{fake_hub.state.known['master_realm_id']}/{route}").json()
+    one = http.get(f"/auth/realms/{other['id']}/{route}/{record['id']}")
+    elsewhere = http.get(f"/auth/realms/{fake_hub.state.known['master_realm_id']}/{route}/{record['id']}")
+
+    assert [item["id"] for item in in_other["data"]] == [record["id"]]
+    assert record["id"] not in [item["id"] for item in in_master["data"]]
+    assert one.status_code == 200
+    assert elsewhere.status_code == 404
+
+
+def test_realm_jwks_and_get_introspect(fake_hub):
+    token = fake_hub.issue_admin_token()
+
+    keys = httpx2.get(f"{fake_hub.auth_url}realms/{fake_hub.state.known['master_realm_id']}/jwks")
+    introspected = httpx2.get(fake_hub.auth_url + "token/introspect", params={"token": token})
+
+    assert keys.status_code == 200
+    assert isinstance(keys.json()["keys"], list)
+    assert introspected.status_code == 200
+    assert introspected.json()["active"] is True
+
+
+def test_master_image_and_group_delete(http):
+    group = http.get("/core/master-image-groups").json()["data"][0]
+    image = http.get("/core/master-images").json()["data"][0]
+
+    read_group = http.get(f"/core/master-image-groups/{group['id']}")
+    deleted_image = http.delete(f"/core/master-images/{image['id']}")
+    deleted_group = http.delete(f"/core/master-image-groups/{group['id']}")
+
+    assert read_group.status_code == 200
+    assert read_group.json()["data"]["name"] == group["name"]
+    assert deleted_image.status_code == 202
+    assert deleted_image.json()["data"]["id"] == image["id"]
+    assert http.get(f"/core/master-images/{image['id']}").status_code == 404
+    assert deleted_group.status_code == 202
+    assert http.get(f"/core/master-image-groups/{group['id']}").status_code == 404
+
+
+def test_analysis_node_event_record_read(http, fake_hub):
+    # The Hub writes these events from its message broker, so the test stores one directly.
+    project = created(http.post("/core/projects", json={"name": "rules-project"}))
+    node = created(http.post("/core/nodes", json={"name": "rules-node", "type": "aggregator"}))
+    created(http.post("/core/project-nodes", json={"projectId": project["id"], "nodeId": node["id"]}))
+    analysis = created(http.post("/core/analyses", json={"projectId": project["id"]}))
+    event = {
+        "id": "00000000-0000-4000-8000-0000000000e1",
+        "eventId": "00000000-0000-4000-8000-0000000000e2",
+        "analysisId": analysis["id"],
+        "analysisRealmId": analysis["realmId"],
+        "nodeId": node["id"],
+        "nodeRealmId": node["realmId"],
+        "createdAt": analysis["createdAt"],
+        "updatedAt": analysis["createdAt"],
+    }
+    fake_hub.run_in_loop(lambda: fake_hub.state.table("core.analysis_node_events").update({event["id"]: event}))
+
+    response = http.get(f"/core/analysis-node-events/{event['id']}", params={"include": "analysis,node"})
+    listed = http.get("/core/analysis-node-events", params={"filter[nodeId]": node["id"]}).json()
+
+    assert response.status_code == 200
+    assert response.json()["data"]["analysis"]["id"] == analysis["id"]
+    assert response.json()["data"]["node"]["id"] == node["id"]
+    assert response.json()["meta"]["schema"]["name"] == "analysisNodeEvent"
+    assert listed["meta"]["total"] == 1
