@@ -496,7 +496,8 @@ class Model(BaseModel):
         with _registry_lock:
             _registry[cls.__name__] = cls
 
-    def __init__(self, **data: Any) -> None:
+    # self is positional-only, so a Hub record with a "self" key parses like any other extra key.
+    def __init__(self, /, **data: Any) -> None:
         if _parsing_hub_data.get():
             super().__init__(**data)
             return
