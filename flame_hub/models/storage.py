@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import mimetypes
 import os
 from collections.abc import Iterator, Mapping
@@ -10,6 +11,7 @@ from contextlib import ExitStack
 from typing import IO, Any, BinaryIO, Union
 
 from flame_hub import errors
+from flame_hub._progress import ProgressReader, _NullBar, progress_bar
 from flame_hub.models._base import Model, Relation, Reverse, _unwrap
 
 __all__ = ["Bucket", "BucketFile", "UploadSource"]
@@ -49,7 +51,12 @@ class Bucket(Model):
     realm = Relation("realm_id", "Realm", service="auth")
     files = Reverse("BucketFile", "bucket_id")
 
-    def upload(self, *sources: UploadSource | Mapping[str, Any], content_type: str | None = None) -> list[BucketFile]:
+    def upload(
+        self,
+        *sources: UploadSource | Mapping[str, Any],
+        content_type: str | None = None,
+        progress: bool | None = None,
+    ) -> list[BucketFile]:
         """Upload files in one multipart request (POST ``buckets/{id}/upload``) and return the new bucket files.
 
         Each source is a local path (stored under its base name), a ``(name, data)`` or
@@ -59,6 +66,7 @@ class Bucket(Model):
         the file in a directory. ``content_type`` applies to parts without their own; otherwise
         it is guessed from the name. The Hub answers a file whose path the bucket already holds
         with a bare 500, so the ``ServerError`` names the paths: delete the old file first.
+        ``progress`` draws a bar of the bytes sent (``None``: only in a terminal or notebook).
         """
         record_id = self._require_id("upload()")
         session = self._bind_session(None)
@@ -67,6 +75,16 @@ class Bucket(Model):
             parts = [("file", part) for part in _upload_parts(sources, content_type, stack)]
             if not parts:
                 raise ValueError("upload() needs at least one file.")
+            bar = stack.enter_context(
+                progress_bar(
+                    _upload_size(parts),
+                    description=f"Uploading to {self.name or record_id}",
+                    unit="B",
+                    progress=progress,
+                )
+            )
+            if not isinstance(bar, _NullBar):
+                parts = [(field, _counted_part(part, bar)) for field, part in parts]
             try:
                 body = session.request_json("storage", "POST", f"buckets/{record_id}/upload", files=parts)
             except errors.ServerError as exc:
@@ -83,9 +101,15 @@ class Bucket(Model):
         session = self._bind_session(None)
         yield from _stream(session, f"buckets/{record_id}/stream")
 
-    def download_tarball(self, destination: str | os.PathLike[str] | IO[bytes]) -> int:
-        """Write the tar archive of the bucket to a path or binary file; return the number of bytes written."""
-        return _write_chunks(self.tarball(), destination)
+    def download_tarball(self, destination: str | os.PathLike[str] | IO[bytes], *, progress: bool | None = None) -> int:
+        """Write the tar archive of the bucket to a path or binary file; return the number of bytes written.
+
+        ``progress`` draws a bar of the bytes received (``None``: only in a terminal or notebook).
+        """
+        with progress_bar(
+            None, description=f"Downloading {self.name or self.id}.tar", unit="B", progress=progress
+        ) as bar:
+            return _write_chunks(self.tarball(), destination, bar)
 
 
 class BucketFile(Model):
@@ -128,11 +152,12 @@ class BucketFile(Model):
         """Return the file's whole content."""
         return b"".join(self.stream())
 
-    def download(self, destination: str | os.PathLike[str] | IO[bytes]) -> int:
+    def download(self, destination: str | os.PathLike[str] | IO[bytes], *, progress: bool | None = None) -> int:
         """Write the file's content to a path or binary file; return the number of bytes written.
 
         A path that is an existing directory receives the file under its ``name``. ``"-"`` raises
         ``ValueError``: unlike the command line's ``-o -``, it does not mean standard output.
+        ``progress`` draws a bar of the bytes received (``None``: only in a terminal or notebook).
         """
         if isinstance(destination, str) and destination == "-":
             raise ValueError(
@@ -141,7 +166,10 @@ class BucketFile(Model):
             )
         if isinstance(destination, (str, os.PathLike)) and os.path.isdir(destination):
             destination = os.path.join(os.fspath(destination), self.name or str(self.id))
-        return _write_chunks(self.stream(), destination)
+        with progress_bar(
+            self.size, description=f"Downloading {self.name or self.id}", unit="B", progress=progress
+        ) as bar:
+            return _write_chunks(self.stream(), destination, bar)
 
 
 def _upload_parts(
@@ -230,16 +258,44 @@ def _stream(session: Any, path: str) -> Iterator[bytes]:
         response.close()
 
 
-def _write_chunks(chunks: Iterator[bytes], destination: str | os.PathLike[str] | IO[bytes]) -> int:
+def _write_chunks(chunks: Iterator[bytes], destination: str | os.PathLike[str] | IO[bytes], bar: Any) -> int:
     written = 0
     if isinstance(destination, (str, os.PathLike)):
         with open(destination, "wb") as handle:
             for chunk in chunks:
                 handle.write(chunk)
                 written += len(chunk)
+                bar.update(len(chunk))
         return written
 
     for chunk in chunks:
         destination.write(chunk)
         written += len(chunk)
+        bar.update(len(chunk))
     return written
+
+
+def _upload_size(parts: list[tuple[str, tuple[str, Any, str]]]) -> int | None:
+    """Return the total bytes of the upload parts, or ``None`` when a file object's size is unknown."""
+    total = 0
+    for _, (_, content, _) in parts:
+        if isinstance(content, bytes):
+            total += len(content)
+            continue
+        try:
+            if not content.seekable():
+                return None
+            position = content.tell()
+            total += content.seek(0, os.SEEK_END) - position
+            content.seek(position)
+        except (AttributeError, OSError, ValueError):
+            return None
+    return total
+
+
+def _counted_part(part: tuple[str, Any, str], bar: Any) -> tuple[str, Any, str]:
+    """Return ``part`` with its content read through ``bar``, so the bar advances as the body is sent."""
+    name, content, content_type = part
+    if isinstance(content, bytes):
+        content = io.BytesIO(content)
+    return (name, ProgressReader(content, bar), content_type)
