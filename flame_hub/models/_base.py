@@ -402,7 +402,7 @@ def _build_meta(cls: type[Model]) -> ResourceMeta:
         normalized=frozenset(option("normalized")),
         enums=enums,
         kinds=kinds,
-        repr_fields=tuple(option("repr_fields", ("id", "name"))),
+        repr_fields=tuple(option("repr_fields", ("id", "name", "realm_id"))),
         relations=relations,
         reverse=reverse,
     )
@@ -564,22 +564,23 @@ class Model(BaseModel):
 
     def __repr__(self) -> str:
         meta = self._meta
-        parts = []
+        arguments = []
         for name in meta.repr_fields:
             if name in type(self).model_fields and name not in meta.secret:
                 value = self.__dict__.get(name)
                 if value is not None:
-                    parts.append(f"{name}={_short(value)}")
+                    arguments.append(f"{name}={_short(value)}")
+        text = f"{type(self).__name__}({', '.join(arguments)})"
+
         private = getattr(self, "__pydantic_private__", None) or {}
         if private.get("_deleted"):
-            parts.append("(deleted)")
-        elif not private.get("_persisted"):
-            parts.append("(unsaved)")
-        else:
-            dirty = self.changed_fields()
-            if dirty:
-                parts.append(f"(modified: {', '.join(dirty)})")
-        return f"<{type(self).__name__} {' '.join(parts)}>" if parts else f"<{type(self).__name__}>"
+            return f"{text} (deleted)"
+        if not private.get("_persisted"):
+            return f"{text} (unsaved)"
+        dirty = self.changed_fields()
+        if dirty:
+            return f"{text} (modified: {', '.join(dirty)})"
+        return text
 
     __str__ = __repr__
 
@@ -682,10 +683,13 @@ class Model(BaseModel):
 
         data, embedded = cls._split_embedded(payload, session)
         obj = cls._parse_hub_data(data)
-        obj._session = session
-        obj._persisted = record_id is not None
-        obj._snapshot = obj._field_values()
-        obj._related = embedded
+        # One update of the private dict instead of four trips through pydantic's __setattr__.
+        obj.__pydantic_private__.update(
+            _session=session,
+            _persisted=record_id is not None,
+            _snapshot=obj._field_values(),
+            _related=embedded,
+        )
 
         if identity_map is not None and record_id is not None:
             canonical = identity_map.add(obj)
@@ -711,7 +715,7 @@ class Model(BaseModel):
     def _parse_hub_data(cls, data: Mapping[str, Any]) -> Any:
         """Parse a Hub record; a value of the wrong type is set aside with a warning instead of failing the read."""
         try:
-            return cls.model_validate(data)
+            return cls._validate_hub_record(data)
         except ValidationError as exc:
             invalid = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
             if not invalid or not invalid <= set(data):
@@ -723,10 +727,21 @@ class Model(BaseModel):
             HubDataWarning,
             stacklevel=3,
         )
-        obj = cls.model_validate({key: value for key, value in data.items() if key not in invalid})
+        obj = cls._validate_hub_record({key: value for key, value in data.items() if key not in invalid})
         if obj.__pydantic_extra__ is None:
             obj.__pydantic_extra__ = {}
         obj.__pydantic_extra__.update({key: data[key] for key in invalid})
+        return obj
+
+    @classmethod
+    def _validate_hub_record(cls, data: Mapping[str, Any]) -> Any:
+        """Validate a Hub record into a new object without running the model's own ``__init__``."""
+        if not _hub_plan(cls).direct:
+            return cls.model_validate(data)
+        # Pydantic calls a custom __init__ from validation, and that __init__ validates again. Filling a
+        # bare instance validates once, and the checks of caller input in __init__ do not apply to Hub data.
+        obj = cls.__new__(cls)
+        cls.__pydantic_validator__.validate_python(data, self_instance=obj)
         return obj
 
     @classmethod
@@ -771,8 +786,12 @@ class Model(BaseModel):
         self._persisted = self.id is not None
 
     def _field_values(self) -> dict[str, Any]:
-        values = self.__dict__
-        return {name: _snapshot_copy(values.get(name)) for name in type(self).model_fields}
+        # Pydantic keeps every declared field, and nothing else, in __dict__. Only fields whose type
+        # allows a mutable value need a copy.
+        snapshot = dict(self.__dict__)
+        for name in _hub_plan(type(self)).mutable_fields:
+            snapshot[name] = _snapshot_copy(snapshot.get(name))
+        return snapshot
 
     def _wire_body(self, names: Iterable[str]) -> dict[str, Any]:
         names = set(names)
@@ -997,6 +1016,51 @@ def _snapshot_copy(value: Any) -> Any:
     if type(value) in _IMMUTABLE_TYPES or isinstance(value, Enum):
         return value
     return copy.deepcopy(value)
+
+
+@dataclass(frozen=True)
+class _HubPlan:
+    """How to read a model's Hub records quickly, worked out once per class."""
+
+    # Whether a record can be validated into a bare instance: false when a field holds another
+    # model, whose own __init__ would then run outside _parsing_hub_data.
+    direct: bool
+    # Fields whose declared type allows a list, dict or other mutable value.
+    mutable_fields: tuple[str, ...]
+
+
+_hub_plans: dict[type, _HubPlan] = {}
+
+_IMMUTABLE_ANNOTATIONS = (str, int, float, bool, dt.datetime, dt.date)
+
+
+def _hub_plan(cls: type[Model]) -> _HubPlan:
+    plan = _hub_plans.get(cls)
+    if plan is None:
+        schema = cls.__pydantic_core_schema__
+        direct = schema.get("type") == "model" and not _contains_model_schema(schema.get("schema"))
+        enums = cls._meta.enums if "_meta" in cls.__dict__ else {}
+        mutable = tuple(
+            name
+            for name, info in cls.model_fields.items()
+            if name not in enums and _strip_optional(info.annotation) not in _IMMUTABLE_ANNOTATIONS
+        )
+        # Two threads may build the same plan; either result is correct.
+        plan = _hub_plans[cls] = _HubPlan(direct=direct, mutable_fields=mutable)
+    return plan
+
+
+def _contains_model_schema(schema: Any) -> bool:
+    """Return whether a pydantic core schema refers to a model, dataclass or shared definition."""
+    if isinstance(schema, Mapping):
+        # A field called "type" makes the fields mapping hold a dict under that key.
+        kind = schema.get("type")
+        if isinstance(kind, str) and kind in {"model", "dataclass", "definitions", "definition-ref"}:
+            return True
+        return any(_contains_model_schema(value) for key, value in schema.items() if key != "metadata")
+    if isinstance(schema, (list, tuple)):
+        return any(_contains_model_schema(item) for item in schema)
+    return False
 
 
 def _unwrap(body: Any) -> Any:

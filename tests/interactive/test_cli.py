@@ -14,7 +14,7 @@ from _interactive_helpers import COMMAND_TIMEOUT, FLAME_HUB_SCRIPT, read_until, 
 from flame_hub.cli import build_parser, main
 from flame_hub.models import Bucket, Client, Node, Project, Realm, Role
 
-NODE_COLUMNS = ["ID", "NAME", "CREATED_AT"]
+NODE_COLUMNS = ["ID", "NAME", "REALM_ID", "CREATED_AT"]
 
 
 def table(output):

@@ -20,7 +20,7 @@ pretty = pytest.importorskip("IPython.lib.pretty").pretty
 def test_model_repr_one_line_unsaved():
     node = Node(name="lab-1")
 
-    assert repr(node) == "<Node name='lab-1' (unsaved)>"
+    assert repr(node) == "Node(name='lab-1') (unsaved)"
     assert "\n" not in repr(node)
 
 
@@ -30,8 +30,10 @@ def test_model_repr_long_value_fits_line(session):
     text = repr(node)
 
     assert "\n" not in text
-    assert len(text) < 120
-    assert text.startswith(f"<Node id='{node.id}' name=")
+    assert "x" * 120 not in text
+    # Two UUIDs and a shortened name: one line of a common 160-column terminal.
+    assert len(text) < 160
+    assert text.startswith(f"Node(id='{node.id}', name=")
 
 
 def test_model_pretty_lists_fields(fake_hub, session):
@@ -299,4 +301,4 @@ def test_secret_shown_as_hidden_marker(session):
 def test_realm_repr_has_identifying_fields(session):
     realm = Realm.objects.get(name="master")
 
-    assert repr(realm) == f"<Realm id='{realm.id}' name='master'>"
+    assert repr(realm) == f"Realm(id='{realm.id}', name='master')"

@@ -218,18 +218,18 @@ def test_secret_extras_not_in_repr_args():
 
 
 def test_repr_marks_unsaved():
-    assert repr(Node(name="lab-1")) == "<Node name='lab-1' (unsaved)>"
+    assert repr(Node(name="lab-1")) == "Node(name='lab-1') (unsaved)"
 
 
 def test_repr_identifying_fields_first():
-    node = Node._from_hub({"id": NODE_ID, "name": "lab-1"}, None)
-    assert repr(node) == f"<Node id='{NODE_ID}' name='lab-1'>"
+    node = Node._from_hub({"id": NODE_ID, "name": "lab-1", "realmId": REALM_ID}, None)
+    assert repr(node) == f"Node(id='{NODE_ID}', name='lab-1', realm_id='{REALM_ID}')"
 
 
 def test_repr_marks_modified():
     node = Node._from_hub({"id": NODE_ID, "name": "lab-1", "hidden": False}, None)
     node.hidden = True
-    assert repr(node).endswith("(modified: hidden)>")
+    assert repr(node).endswith(" (modified: hidden)")
 
 
 def test_unknown_attribute_rejected():

@@ -41,7 +41,7 @@ def test_shell_suggestion_prints_rows(fake_hub):
         with redirect_stdout(output), session.activate():
             console.push(suggestion)
 
-    assert "<Node id=" in output.getvalue()
+    assert "Node(id=" in output.getvalue()
     assert "not evaluated" not in output.getvalue()
 
 
