@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from flame_hub.cli import add_fake_hub_arguments, run_fake_hub
+from ._cli import add_fake_hub_arguments, run_fake_hub
 
 
 def main(argv: Sequence[str] | None = None) -> int:
