@@ -470,6 +470,9 @@ class Model(BaseModel):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
+        if _uses_default_private_init(cls):
+            # Pydantic looks model_post_init up on each validated object, so this replaces its own.
+            cls.model_post_init = _init_private_attributes  # type: ignore[method-assign, assignment]
         if "Meta" not in cls.__dict__:
             return
 
@@ -1016,6 +1019,39 @@ def _snapshot_copy(value: Any) -> Any:
     if type(value) in _IMMUTABLE_TYPES or isinstance(value, Enum):
         return value
     return copy.deepcopy(value)
+
+
+# Names of the private attributes that Model declares; _init_private_attributes sets exactly these.
+_PRIVATE_ATTRIBUTES = frozenset({"_session", "_snapshot", "_related", "_user_set", "_persisted", "_deleted"})
+
+
+def _init_private_attributes(self: Model, context: Any, /) -> None:
+    """Set Model's private attributes to their defaults after pydantic has validated the fields.
+
+    Pydantic's own version looks up each attribute's default or factory on every object. That was
+    about 3 µs of the 6.6 µs that validating a node record took (timeit on the 2-core benchmark
+    machine, pydantic 2.14).
+    """
+    if getattr(self, "__pydantic_private__", None) is None:
+        private: dict[str, Any] = {
+            "_session": None,
+            "_snapshot": {},
+            "_related": {},
+            "_user_set": set(),
+            "_persisted": False,
+            "_deleted": False,
+        }
+        object.__setattr__(self, "__pydantic_private__", private)
+
+
+def _uses_default_private_init(cls: type[Model]) -> bool:
+    """Return whether ``cls`` declares exactly Model's private attributes and no ``model_post_init`` of its own."""
+    if set(cls.__private_attributes__) != _PRIVATE_ATTRIBUTES:
+        return False
+    post_init = cls.model_post_init
+    # Pydantic wraps a model_post_init of the class with functools.wraps, so __wrapped__ names it.
+    original = getattr(post_init, "__wrapped__", post_init)
+    return original is _init_private_attributes or original.__module__ == "pydantic._internal._model_construction"
 
 
 @dataclass(frozen=True)
