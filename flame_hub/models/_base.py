@@ -702,11 +702,11 @@ class Model(BaseModel):
         )
 
         if identity_map is not None and record_id is not None:
-            canonical = identity_map.add(obj)
+            canonical = identity_map.add_loaded(obj)
             if canonical is not obj:
+                # Another thread registered this id since the lookup above.
                 canonical._apply_hub_data(payload, session, keep_dirty=True)
                 obj = canonical
-            identity_map.touch(obj)
         return obj
 
     @classmethod
