@@ -661,11 +661,13 @@ class Model(BaseModel):
 
     def changed_fields(self) -> list[str]:
         """Return the names of fields changed since the object was loaded or saved."""
-        if not self._persisted:
-            return sorted(self._user_set)
+        # The private attributes are read from their dict, because each attribute access goes through
+        # pydantic's __getattr__. The dict is set when the object is created, so it is never None here.
+        private: dict[str, Any] = self.__pydantic_private__  # type: ignore[assignment]
+        if not private["_persisted"]:
+            return sorted(private["_user_set"])
         current = self.__dict__
-        # Read the private attribute once: each access goes through pydantic's __getattr__.
-        snapshot = self._snapshot
+        snapshot = private["_snapshot"]
         return [
             name
             for name in type(self).model_fields
@@ -772,14 +774,19 @@ class Model(BaseModel):
 
     def _apply_hub_data(self, payload: Mapping[str, Any], session: Any, *, keep_dirty: bool) -> None:
         """Copy a Hub record into this object; with ``keep_dirty`` unsaved changes survive."""
-        data, embedded = type(self)._split_embedded(payload, session)
-        parsed = type(self)._parse_hub_data(data)
-        dirty = set(self.changed_fields()) if (keep_dirty and self._persisted) else set()
+        cls = type(self)
+        data, embedded = cls._split_embedded(payload, session)
+        parsed = cls._parse_hub_data(data)
+        # The private attributes are used through their dict, because each attribute access goes
+        # through pydantic's __getattr__ or __setattr__. The dict is never None after creation.
+        private: dict[str, Any] = self.__pydantic_private__  # type: ignore[assignment]
+        dirty = set(self.changed_fields()) if (keep_dirty and private["_persisted"]) else set()
 
-        snapshot = self._snapshot
+        snapshot = private["_snapshot"]
+        mutable = _hub_plan(cls).mutable_fields
         for name in parsed.model_fields_set:
             value = parsed.__dict__[name]
-            snapshot[name] = _snapshot_copy(value)
+            snapshot[name] = _snapshot_copy(value) if name in mutable else value
             if name not in dirty:
                 self.__dict__[name] = value
         self.__pydantic_fields_set__.update(parsed.model_fields_set)
@@ -788,12 +795,12 @@ class Model(BaseModel):
                 self.__pydantic_extra__ = {}
             self.__pydantic_extra__.update(parsed.__pydantic_extra__)
 
-        self._related.update(embedded)
+        private["_related"].update(embedded)
         if session is not None:
-            self._session = session
+            private["_session"] = session
         if not keep_dirty:
-            self._user_set = set()
-        self._persisted = self.id is not None
+            private["_user_set"] = set()
+        private["_persisted"] = self.id is not None
 
     def _field_values(self) -> dict[str, Any]:
         # Pydantic keeps every declared field, and nothing else, in __dict__. Only fields whose type
