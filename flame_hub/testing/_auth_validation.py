@@ -11,24 +11,10 @@ import re
 from typing import Any
 
 from ._auth_base import payload_invalid
+from ._errors import js_type
 
 _EMAIL_PATTERN = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
 _WHITESPACE = re.compile(r"\s")
-
-
-def type_name(value: Any) -> str:
-    """Return the JavaScript type name Authup's messages use for ``value``."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "string"
 
 
 class Payload:
@@ -84,7 +70,7 @@ class Payload:
             self._issue(
                 key,
                 "value_invalid",
-                f"Invalid input: expected string, received {type_name(value)}",
+                f"Invalid input: expected string, received {js_type(value)}",
                 optional=optional,
                 expected="string",
             )
@@ -128,7 +114,7 @@ class Payload:
             self._issue(
                 key,
                 "value_invalid",
-                f"Invalid input: expected boolean, received {type_name(value)}",
+                f"Invalid input: expected boolean, received {js_type(value)}",
                 optional=True,
                 expected="boolean",
             )

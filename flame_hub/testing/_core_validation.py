@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._errors import FakeHubError
+from ._errors import FakeHubError, js_type
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _SLUG_CHARACTERS = re.compile(r"^[a-z0-9-_.]+$")
@@ -56,21 +56,6 @@ def is_uuid_v4(value: Any) -> bool:
     return parsed.version == 4 and parsed.variant == uuid.RFC_4122
 
 
-def _js_type(value: Any) -> str:
-    # The type names the Hub's validator prints in "received …".
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def _issue(path: Sequence[str], message: str, code: str, optional: bool, **extra: Any) -> dict[str, Any]:
     item: dict[str, Any] = {"type": "item", "path": list(path), "message": message, "code": code}
     item.update(extra)
@@ -80,7 +65,7 @@ def _issue(path: Sequence[str], message: str, code: str, optional: bool, **extra
 
 
 def _type_issue(path: Sequence[str], expected: str, value: Any, optional: bool) -> dict[str, Any]:
-    message = f"Invalid input: expected {expected}, received {_js_type(value)}"
+    message = f"Invalid input: expected {expected}, received {js_type(value)}"
     return _issue(path, message, "value_invalid", optional, expected=expected)
 
 

@@ -51,6 +51,21 @@ def issue(code: str, path: list[str], message: str, **extra: Any) -> dict[str, A
     return item
 
 
+def js_type(value: Any) -> str:
+    """Return the JavaScript type name that the validators of the Hub and Authup report for a JSON value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "string"
+
+
 def hub_error_body(error: FakeHubError) -> dict[str, Any]:
     """Return the body the Hub's core and storage services send for ``error``."""
     return {"statusCode": error.status, "code": error.code, "message": error.message, "issues": error.issues}

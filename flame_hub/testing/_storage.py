@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from ._errors import FakeHubError, hub_error_response
+from ._errors import FakeHubError, hub_error_response, js_type
 from ._query import RECORD_PARAMETERS, Query, ResourceSchema, decode_query, list_body, project, record_body
 from ._state import HubState, Identity, new_id, now_iso
 
@@ -165,21 +165,6 @@ def load_relation(schema: ResourceSchema, relation: str, record: Mapping[str, An
 
 
 # -- validation -----------------------------------------------------------------------------------
-
-
-def js_type(value: Any) -> str:
-    """Return the type name the Hub's validator reports for a JSON value."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "string"
 
 
 def text_issue(body: Mapping[str, Any], key: str, *, optional: bool) -> dict[str, Any] | None:
