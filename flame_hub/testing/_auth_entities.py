@@ -138,8 +138,28 @@ ROBOT_COLUMNS = (
 ROBOT_DEFAULT = tuple(name for name in ROBOT_COLUMNS if name != "secret")
 
 
-def _indexes(*groups: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
-    return (("id",), *groups, ("createdAt",), ("updatedAt",))
+def _authup_schema(
+    name: str,
+    *,
+    fields_default: tuple[str, ...] | None,
+    fields_allowed: tuple[str, ...] | None,
+    filters: tuple[str, ...],
+    sorts: tuple[str, ...],
+    relations: Mapping[str, str],
+    extra_indexes: tuple[tuple[str, ...], ...],
+) -> ResourceSchema:
+    """Build an Authup query schema: not strict, indexed on ``id``, the timestamps and ``extra_indexes``."""
+    return ResourceSchema(
+        name=name,
+        fields_default=fields_default,
+        fields_allowed=fields_allowed,
+        filters=filters,
+        sorts=sorts,
+        relations=relations,
+        strict=False,
+        indexes=(("id",), *extra_indexes, ("createdAt",), ("updatedAt",)),
+        flavour="authup",
+    )
 
 
 @dataclass(frozen=True)
@@ -189,16 +209,14 @@ def _link_schema(name: str, owner: str, other: str, *, permission_link: bool) ->
         filters = (owner_id, other_id, "id", f"{owner}RealmId", f"{other}RealmId")
         pair = (other_id, owner_id)
         extra_indexes = ((owner_id,), (f"{owner}RealmId",), (f"{other}RealmId",))
-    return ResourceSchema(
-        name=name,
+    return _authup_schema(
+        name,
         fields_default=(*default, "createdAt", "updatedAt"),
         fields_allowed=None,
         filters=filters,
         sorts=("id", "createdAt", "updatedAt"),
         relations={owner: owner, other: other},
-        strict=False,
-        indexes=_indexes(pair, *extra_indexes),
-        flavour="authup",
+        extra_indexes=(pair, *extra_indexes),
     )
 
 
@@ -207,16 +225,14 @@ REALM = EntitySpec(
     table="auth.realms",
     route="realms",
     permission="realm",
-    schema=ResourceSchema(
-        name="realm",
+    schema=_authup_schema(
+        "realm",
         fields_default=None,
         fields_allowed=REALM_COLUMNS,
         filters=("id", "builtIn", "displayName", "name"),
         sorts=("id", "name", "createdAt", "updatedAt"),
         relations={},
-        strict=False,
-        indexes=_indexes(("name",), ("builtIn",), ("displayName",)),
-        flavour="authup",
+        extra_indexes=(("name",), ("builtIn",), ("displayName",)),
     ),
     columns=REALM_COLUMNS,
     realm_keys=("id",),
@@ -226,16 +242,14 @@ USER = EntitySpec(
     table="auth.users",
     route="users",
     permission="user",
-    schema=ResourceSchema(
-        name="user",
+    schema=_authup_schema(
+        "user",
         fields_default=USER_DEFAULT,
         fields_allowed=("email",),
         filters=("id", "name", "displayName", "realmId", "active"),
         sorts=("id", "name", "displayName", "createdAt", "updatedAt"),
         relations={"realm": "realm"},
-        strict=False,
-        indexes=_indexes(("name", "realmId"), ("displayName",), ("realmId",), ("active",)),
-        flavour="authup",
+        extra_indexes=(("name", "realmId"), ("displayName",), ("realmId",), ("active",)),
     ),
     columns=USER_COLUMNS,
     relations={"realm": ("realm", "realmId")},
@@ -245,19 +259,17 @@ ROLE = EntitySpec(
     table="auth.roles",
     route="roles",
     permission="role",
-    schema=ResourceSchema(
-        name="role",
+    schema=_authup_schema(
+        "role",
         fields_default=None,
         fields_allowed=("id", "builtIn", "name", "displayName", "target", "description", "clientId", "realmId")
         + ("createdAt", "updatedAt"),
         filters=("id", "builtIn", "name", "displayName", "target", "clientId", "realmId"),
         sorts=("id", "name", "updatedAt", "createdAt"),
         relations={"realm": "realm"},
-        strict=False,
-        indexes=_indexes(
+        extra_indexes=(
             ("name", "clientId", "realmId"), ("displayName",), ("builtIn",), ("target",), ("clientId",), ("realmId",)
         ),
-        flavour="authup",
     ),
     columns=ROLE_COLUMNS,
     relations={"realm": ("realm", "realmId")},
@@ -268,16 +280,14 @@ PERMISSION = EntitySpec(
     table="auth.permissions",
     route="permissions",
     permission="permission",
-    schema=ResourceSchema(
-        name="permission",
+    schema=_authup_schema(
+        "permission",
         fields_default=None,
         fields_allowed=PERMISSION_COLUMNS,
         filters=("id", "displayName", "name", "builtIn", "realmId", "clientId"),
         sorts=("id", "name", "createdAt", "updatedAt"),
         relations={},
-        strict=False,
-        indexes=_indexes(("name", "clientId", "realmId"), ("displayName",), ("builtIn",), ("realmId",), ("clientId",)),
-        flavour="authup",
+        extra_indexes=(("name", "clientId", "realmId"), ("displayName",), ("builtIn",), ("realmId",), ("clientId",)),
     ),
     columns=PERMISSION_COLUMNS,
     record_include=False,
@@ -287,16 +297,14 @@ CLIENT = EntitySpec(
     table="auth.clients",
     route="clients",
     permission="client",
-    schema=ResourceSchema(
-        name="client",
+    schema=_authup_schema(
+        "client",
         fields_default=CLIENT_DEFAULT,
         fields_allowed=("secret",),
         filters=("id", "name", "displayName", "realmId", "active", "builtIn"),
         sorts=("id", "createdAt", "updatedAt"),
         relations={"realm": "realm", "accessPolicy": "policy"},
-        strict=False,
-        indexes=_indexes(("name", "realmId"), ("displayName",), ("realmId",), ("active",), ("builtIn",)),
-        flavour="authup",
+        extra_indexes=(("name", "realmId"), ("displayName",), ("realmId",), ("active",), ("builtIn",)),
     ),
     columns=CLIENT_COLUMNS,
     relations={"realm": ("realm", "realmId"), "accessPolicy": ("policy", "accessPolicyId")},
@@ -306,16 +314,14 @@ ROBOT = EntitySpec(
     table="auth.robots",
     route="robots",
     permission="robot",
-    schema=ResourceSchema(
-        name="robot",
+    schema=_authup_schema(
+        "robot",
         fields_default=ROBOT_DEFAULT,
         fields_allowed=(),
         filters=("id", "name", "realmId", "userId", "active"),
         sorts=("id", "name", "createdAt", "updatedAt"),
         relations={"realm": "realm", "user": "user"},
-        strict=False,
-        indexes=_indexes(("name", "realmId"), ("realmId",), ("userId",)),
-        flavour="authup",
+        extra_indexes=(("name", "realmId"), ("realmId",), ("userId",)),
     ),
     columns=ROBOT_COLUMNS,
     relations={"realm": ("realm", "realmId"), "user": ("user", "userId")},
