@@ -4,7 +4,7 @@ Each page is one test: its blocks run in order in one namespace, so a later bloc
 names an earlier one defined. The namespace starts empty and no default Session is set, so a
 page imports every name and calls ``flame_hub.connect()`` itself, as a reader pasting its
 blocks would have to. The pages write the address of a locally run Hub,
-``http://localhost:3000``; the test replaces it with the address of a fake Hub reset to its
+``http://localhost:3000``, and the test replaces it with the address of a fake Hub reset to its
 seeded state. Blocks whose first line starts with ``>>>`` run as
 doctests, so their printed output is checked too.
 
