@@ -204,32 +204,21 @@ class Transport:
             sent_at = time.monotonic()
             try:
                 response = self.client.send(request, stream=stream)
-            except httpx2.TimeoutException as exc:
-                reason = _describe_timeout(exc, effective_timeout)
-                wait = self._next_wait(retry, retry_number + 1, started, None)
-                if wait is None:
-                    raise Timeout(
-                        _timeout_message(method, url, reason, idempotent),
-                        url=url,
-                        method=method,
-                        request=request,
-                        reason=reason,
-                    ) from exc
-                retry_number += 1
-                self._log_retry(method, url, reason, wait, retry_number, retry)
-                time.sleep(wait)
-                continue
             except httpx2.TransportError as exc:
-                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                # httpx2.TimeoutException is a TransportError too, but it gets its own reason and error class.
+                error: TransportError
+                if isinstance(exc, httpx2.TimeoutException):
+                    reason = _describe_timeout(exc, effective_timeout)
+                    message = _timeout_message(method, url, reason, idempotent)
+                    error = Timeout(message, url=url, method=method, request=request, reason=reason)
+                else:
+                    reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                    message = _failure_message(method, url, reason, exc)
+                    error = TransportError(message, url=url, method=method, request=request, reason=reason)
+
                 wait = self._next_wait(retry, retry_number + 1, started, None)
                 if wait is None:
-                    raise TransportError(
-                        _failure_message(method, url, reason, exc),
-                        url=url,
-                        method=method,
-                        request=request,
-                        reason=reason,
-                    ) from exc
+                    raise error from exc
                 retry_number += 1
                 self._log_retry(method, url, reason, wait, retry_number, retry)
                 time.sleep(wait)
