@@ -464,6 +464,9 @@ class Model(BaseModel):
     objects: ClassVar[Manager[Any]]
     DoesNotExist: ClassVar[type[errors.ObjectDoesNotExist]]
     MultipleObjectsReturned: ClassVar[type[errors.MultipleObjectsReturned]]
+    # False for records the Hub sends without an id (log records): for those, "came from the Hub"
+    # alone means stored, so saving one again does not post it a second time.
+    _records_have_ids: ClassVar[bool] = True
 
     id: str | None = None
 
@@ -698,7 +701,7 @@ class Model(BaseModel):
         # One update of the private dict instead of four trips through pydantic's __setattr__.
         obj.__pydantic_private__.update(
             _session=session,
-            _persisted=record_id is not None,
+            _persisted=record_id is not None or not cls._records_have_ids,
             _snapshot=obj._field_values(),
             _related=embedded,
         )
@@ -800,7 +803,7 @@ class Model(BaseModel):
             private["_session"] = session
         if not keep_dirty:
             private["_user_set"] = set()
-        private["_persisted"] = self.id is not None
+        private["_persisted"] = self.id is not None or not cls._records_have_ids
 
     def _field_values(self) -> dict[str, Any]:
         # Pydantic keeps every declared field, and nothing else, in __dict__. Only fields whose type
@@ -1123,8 +1126,15 @@ def _unwrap(body: Any) -> Any:
 def _short(value: Any, width: int = 40) -> str:
     if isinstance(value, Enum):
         value = value.value
+    elif isinstance(value, (dt.datetime, dt.date)):
+        value = value.isoformat()
     text = repr(value)
-    return text if len(text) <= width else text[: width - 4] + "...'"
+    if len(text) <= width:
+        return text
+    # Keep the closing quote of a shortened string, so the repr still reads as a literal.
+    if isinstance(value, str):
+        return text[: width - 4] + "..." + text[-1]
+    return text[: width - 3] + "..."
 
 
 def _equivalent(sent: Any, echoed: Any) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import model_validator
 
@@ -59,6 +59,8 @@ class Log(Model):
     labels: dict[str, str] | None = None
     analysis_id: str | None = None
     node_id: str | None = None
+
+    _records_have_ids: ClassVar[bool] = False
 
     @model_validator(mode="after")
     def _ids_from_labels(self) -> Log:
