@@ -402,6 +402,9 @@ def guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
         except (ValueError, TypeError, AttributeError) as exc:
             # The models check values before any request (lengths, enum values, read-only fields).
             return _fail(exc, EXIT_USAGE)
+        except BrokenPipeError:
+            # The reader of standard output went away (``| head``); cli.main() ends quietly.
+            raise
         except OSError as exc:
             return _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else exc, EXIT_API_ERROR)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -33,8 +34,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    status: int = args.handler(args)
+    try:
+        status: int = args.handler(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _end_on_closed_pipe()
     return status
+
+
+def _end_on_closed_pipe() -> int:
+    """Stop writing after the reader of standard output has gone (``flame-hub list nodes | head``).
+
+    Standard output is pointed at the null device so that the interpreter's final flush does not
+    print a second error, and the exit status is 141 (128 + SIGPIPE), as for other Unix tools.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + 13
 
 
 # -- fake-hub -------------------------------------------------------------------------------------
