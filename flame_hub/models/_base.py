@@ -984,9 +984,14 @@ class Model(BaseModel):
                 self._related[relation.name] = known
                 return known
             if getattr(session, "lazy", "select") == "raise":
+                # Only relations the Hub can embed may be included; every relation can be prefetched.
+                if relation.name in self._meta.includes:
+                    remedy = f".include({relation.name!r}) or .prefetch({relation.name!r})"
+                else:
+                    remedy = f".prefetch({relation.name!r})"
                 raise RelationNotLoaded(
                     f"{type(self).__name__}.{relation.name} is not loaded and this session has lazy='raise'; "
-                    f"load it with .include({relation.name!r}) or .prefetch({relation.name!r}) in the query."
+                    f"load it with {remedy} in the query."
                 )
 
         if _display.during_completion():

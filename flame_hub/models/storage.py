@@ -6,9 +6,12 @@ import datetime as dt
 import io
 import mimetypes
 import os
+import pathlib
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from typing import IO, Any, BinaryIO, Union
+
+import httpx2
 
 from flame_hub import errors
 from flame_hub._progress import ProgressReader, _NullBar, progress_bar
@@ -187,7 +190,9 @@ def _upload_parts(
             own_type = source[2] if len(source) == 3 else None
             yield _upload_part(source[0], source[1], own_type, default_type, stack)
         elif isinstance(source, (str, os.PathLike)):
-            yield _upload_part(os.path.basename(os.fspath(source)), source, None, default_type, stack)
+            # A bare argument is always a local path, so a str is taken as one here.
+            path = pathlib.Path(source)
+            yield _upload_part(path.name, path, None, default_type, stack)
         else:
             raise TypeError(
                 f"Cannot upload a {type(source).__name__}; pass a path, (name, data), (name, data, type) or a dict."
@@ -254,6 +259,17 @@ def _stream(session: Any, path: str) -> Iterator[bytes]:
     response = session.request("storage", "GET", path, stream=True)
     try:
         yield from response.iter_bytes(_CHUNK_SIZE)
+    except httpx2.TransportError as exc:
+        # The status line arrived, so the transport's retries are over; a drop while reading the
+        # body surfaces here. Chunks already yielded cannot be taken back, so this is not retried.
+        url = str(response.request.url)
+        raise errors.TransportError(
+            f"The connection broke while reading GET {url} ({exc}); start the download again.",
+            url=url,
+            method="GET",
+            request=response.request,
+            reason=str(exc),
+        ) from exc
     finally:
         response.close()
 
