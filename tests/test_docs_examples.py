@@ -15,6 +15,7 @@ needs a real Hub or a terminal, and state that reason.
 from __future__ import annotations
 
 import doctest
+import logging
 import os
 import re
 import textwrap
@@ -145,6 +146,10 @@ def docs_environment(tmp_path, monkeypatch):
 def test_page_examples_run(path, fake_hub, docs_environment):
     set_default_session(None)
     namespace: dict[str, Any] = {"__name__": "__docs__"}
+    # Pages may configure logging as a user would; later tests must not inherit it.
+    library_logger = logging.getLogger("flame_hub")
+    saved_level = library_logger.level
+    saved_root_handlers = list(logging.getLogger().handlers)
     try:
         for block in runnable_blocks(path):
             run_block(block, path, namespace, fake_hub.url)
@@ -158,6 +163,8 @@ def test_page_examples_run(path, fake_hub, docs_environment):
         except flame_hub.HubError:
             pass  # the page set no default Session
         set_default_session(None)
+        library_logger.setLevel(saved_level)
+        logging.getLogger().handlers[:] = saved_root_handlers
 
 
 @pytest.mark.parametrize("path", markdown_pages(), ids=page_id)

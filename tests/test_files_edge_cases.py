@@ -41,7 +41,7 @@ def test_lazy_raise_names_prefetch_only(fake_hub):
         node = Node.objects.using(session).get(name="strict-node")
 
         with pytest.raises(RelationNotLoaded) as caught:
-            node.realm
+            node.realm  # noqa: B018
 
     assert ".prefetch('realm')" in str(caught.value)
     assert ".include(" not in str(caught.value)

@@ -120,7 +120,7 @@ def test_lazy_raise_session(fake_hub, session):
     node = Node.objects.using(session).create(name="lab-1")
     with make_session(fake_hub, lazy="raise") as strict:
         loaded = Node.objects.using(strict).get(id=node.id)
-        with pytest.raises(RelationNotLoaded, match=r"include\('realm'\) or .prefetch\('realm'\)"):
+        with pytest.raises(RelationNotLoaded, match=r"load it with \.prefetch\('realm'\) in the query"):
             loaded.realm  # noqa: B018
         prefetched = Node.objects.using(strict).filter(id=node.id).prefetch("realm")[0]
         assert prefetched.realm.name == "master"
