@@ -188,7 +188,7 @@ def test_manager_repr_without_request(fake_hub, session):
 # -- lazy="raise" ------------------------------------------------------------------------------------
 
 
-def test_lazy_raise_names_include_and_prefetch(fake_hub, session):
+def test_lazy_raise_names_prefetch_for_realm(fake_hub, session):
     from flame_hub import Session
     from flame_hub.auth import PasswordAuth
     from flame_hub.models import RelationNotLoaded
@@ -201,11 +201,29 @@ def test_lazy_raise_names_include_and_prefetch(fake_hub, session):
         with pytest.raises(RelationNotLoaded) as info:
             loaded.realm  # noqa: B018
 
-        assert "include('realm')" in str(info.value)
+        # The Hub cannot embed a node's realm, so only prefetch() can load it.
+        assert "include('realm')" not in str(info.value)
         assert "prefetch('realm')" in str(info.value)
         assert not hasattr(loaded, "realm")
         assert "not loaded" in pretty(loaded)
         assert request_count(fake_hub) == before
+
+
+def test_lazy_raise_names_include_where_embeddable(fake_hub, session):
+    from flame_hub import Session
+    from flame_hub.auth import PasswordAuth
+    from flame_hub.models import Project, ProjectNode, RelationNotLoaded
+
+    node = Node.objects.create(name="lab-1")
+    project_node = ProjectNode.objects.create(project=Project.objects.create(name="proj-1"), node=node)
+    with Session(fake_hub.url, auth=PasswordAuth("admin", "start123"), lazy="raise") as strict:
+        loaded = ProjectNode.objects.using(strict).get(project_node.id)
+
+        with pytest.raises(RelationNotLoaded) as info:
+            loaded.node  # noqa: B018
+
+    assert "include('node')" in str(info.value)
+    assert "prefetch('node')" in str(info.value)
 
 
 # -- secrets -----------------------------------------------------------------------------------------
