@@ -9,8 +9,9 @@ from typing import Any
 def logged(hub: Any, path: str, method: str | None = None, count: int = 1) -> list[Any]:
     """Return the logged requests to the glob ``path`` once at least ``count`` are there.
 
-    The fake Hub logs a request just after its response went out, so the last entry can
-    arrive a moment after the client has returned.
+    The fake Hub logs a request before it sends the status line, so a request whose response
+    the caller already has is found at once. The wait covers requests still in flight on
+    other threads.
     """
     deadline = time.monotonic() + 2.0
     records = hub.requests_to(path, method)
@@ -21,7 +22,7 @@ def logged(hub: Any, path: str, method: str | None = None, count: int = 1) -> li
 
 
 def settle(hub: Any) -> None:
-    """Wait until the request log has caught up with every response already received."""
+    """Wait until the request log stops growing, for requests sent from other threads."""
     previous = -1
     deadline = time.monotonic() + 2.0
     while time.monotonic() < deadline:

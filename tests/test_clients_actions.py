@@ -60,11 +60,10 @@ def last_body(hub, path: str, method: str = "POST") -> Any:
 
 
 def logged_request(hub, path: str, method: str) -> Any:
-    """Return the last logged request to ``path``, waiting briefly for it to appear in the log.
+    """Return the last logged request to ``path``, waiting up to 5 s for it to appear in the log.
 
-    NOTE: the fake Hub logs a request when the last body chunk of its response is sent, but a
-    client has a response with ``Content-Length: 0`` (the Hub's empty 202s) as soon as the headers
-    arrive, so the log can lag behind such a call for a moment.
+    The fake Hub logs a request before it sends the status line, so the wait ends at once for a
+    call that has returned. It only bounds the failure when no such request was sent.
     """
     deadline = time.monotonic() + 5
     while True:

@@ -156,7 +156,7 @@ def _last_body(hub: Any, method: str, path: str) -> Any:
         records = hub.requests_to(path, method)
         if records:
             return records[-1].body
-        # The fake Hub logs a request just after its response went out.
+        # The fake Hub logs a request before its status line, so this loop only bounds a failure.
         time.sleep(0.01)
     raise AssertionError(f"The fake Hub logged no {method} {path}.")
 
