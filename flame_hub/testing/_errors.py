@@ -1,6 +1,6 @@
 """Errors raised inside the fake Hub's handlers and their JSON bodies.
 
-The Hub's core and storage services answer with a flat ``{statusCode, code, message, issues}``
+The Hub's core and storage services respond with a flat ``{statusCode, code, message, issues}``
 object; Authup serialises its error class instead (``name``, ``message``, ``code``, ``issues``
 only when non-empty, an ``@instanceof`` list and extra keys such as OAuth2's ``error``).
 """
@@ -16,7 +16,7 @@ _AUTHUP_BASES = ["@ebec/core/BaseError", "@authup/errors/AuthupError"]
 
 
 class FakeHubError(Exception):
-    """An error answer of the fake Hub; handlers raise it and the service turns it into a body.
+    """An error response of the fake Hub; handlers raise it and the service turns it into a body.
 
     ``name`` and ``instanceof`` only matter for Authup bodies: ``name`` is the error class name
     (``AuthupError`` when ``None``) and ``instanceof`` the markers added after the common bases.

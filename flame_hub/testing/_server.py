@@ -41,18 +41,18 @@ class _HideDeliberateDrops(logging.Filter):
 
 _DROP_FILTER = _HideDeliberateDrops()
 
-# Answer of the reference deployment for a path no service serves.
+# Response body of the reference deployment for a path that no service serves.
 NOT_FOUND_BODY = {"status": 404, "message": "Not Found"}
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
-    """Answer an unmatched route the way the Hub's HTTP framework does."""
+    """Return the 404 response the Hub's HTTP framework sends for an unmatched route."""
     return JSONResponse(NOT_FOUND_BODY, status_code=404)
 
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request the fake Hub answered.
+    """One request the fake Hub received, with the status of its response.
 
     ``path`` is the full path (``/core/nodes``), ``query`` the raw, still percent-encoded query
     string, ``body`` the parsed JSON body, else the raw bytes (``None`` when empty).
@@ -81,9 +81,9 @@ class RecordedRequest:
 class Fault:
     """A planned misbehaviour for requests matching ``method`` and the glob ``path``.
 
-    ``status`` answers with that status and a Hub error body (``Retry-After`` added when
-    ``retry_after`` is set); ``delay`` waits that many seconds first; ``drop`` closes the
-    connection in the middle of the response. ``times`` counts the remaining matches.
+    ``status`` sends that status with a Hub error body, plus ``Retry-After`` when ``retry_after``
+    is set. ``delay`` waits that many seconds first. ``drop`` closes the connection in the middle
+    of the response. ``times`` counts the remaining matches.
     """
 
     method: str
@@ -326,7 +326,7 @@ class FakeHub:
     def create_user(
         self, name: str, password: str, *, realm: str = "master", permissions: tuple[str, ...] = ()
     ) -> dict[str, Any]:
-        """Create a user of ``realm`` (name or id) who holds ``permissions``; return a copy of its record.
+        """Create a user of ``realm`` (name or id) granted ``permissions``; return a copy of its record.
 
         The user logs in with the password grant; give ``realm_name`` for a realm other than master.
         """

@@ -65,7 +65,7 @@ def now_iso() -> str:
 
 @dataclass(frozen=True)
 class Identity:
-    """The caller of a request, as the Hub sees it after introspecting the bearer token.
+    """The caller of a request, as the Hub identifies it after introspecting the bearer token.
 
     ``kind`` is ``"user"``, ``"client"`` or ``"robot"`` (legacy mode only).
     """
@@ -192,8 +192,8 @@ class HubState:
     def hub_identity(self, request: Request) -> Identity:
         """Authenticate a request to the core or storage service.
 
-        No token answers 401 ``identity_unauthorized``; an unknown, expired or revoked token
-        answers 500 ``internal_error`` because the Hub passes the verifier's error through.
+        A missing token raises 401 ``identity_unauthorized``. An unknown, expired or revoked token
+        raises 500 ``internal_error``, because the Hub passes the verifier's error through.
         """
         token = self.bearer_token(request)
         if token is None:
@@ -227,7 +227,7 @@ class HubState:
         return {permissions[pid]["name"] for pid in permission_ids if pid in permissions}
 
     def require_permissions(self, identity: Identity, *names: str) -> None:
-        """Raise the Hub's 400 ``permission_not_found`` answer unless ``identity`` holds all ``names``."""
+        """Raise the Hub's 400 ``permission_not_found`` error unless ``identity`` has all ``names``."""
         granted = self.permission_names(identity)
         missing = [name for name in names if name not in granted]
         if not missing:
