@@ -8,7 +8,9 @@ maximum, advancing by the rows received until ``meta.total`` is reached.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from flame_hub import _display, _progress, errors
@@ -485,11 +487,15 @@ class QuerySet(Generic[M]):
             c.wire_field == wire and c.lookup == "exact" and not c.value.startswith("!") for c in self._conditions
         )
 
-    def _request_page(self, *, limit: int, offset: int, for_count: bool = False) -> dict[str, Any]:
+    def _request_page(
+        self, *, limit: int, offset: int, for_count: bool = False, session: Any = None
+    ) -> dict[str, Any]:
         meta = self.model._meta
         meta.require("list")
         params = self._list_params(limit=limit, offset=offset, for_count=for_count)
-        body = self._get_session().request_json(meta.service, "GET", meta.path, params=params)
+        if session is None:
+            session = self._get_session()
+        body = session.request_json(meta.service, "GET", meta.path, params=params)
         if not isinstance(body, Mapping) or not isinstance(body.get("data"), list):
             raise errors.HubError(f"GET {meta.path} returned a body that is not a list: {body!r:.200}.")
         return dict(body)
@@ -499,32 +505,70 @@ class QuerySet(Generic[M]):
         offset = self._low
         remaining = None if self._high is None else self._high - self._low
         seen: set[str] = set()
+        # With read-ahead, the next page is requested in a worker thread as soon as a page arrives,
+        # so the Hub prepares it while this thread builds the objects of the current one.
+        reader: ThreadPoolExecutor | None = None
+        next_page: Future[dict[str, Any]] | None = None
 
-        while remaining is None or remaining > 0:
-            limit = PAGE_SIZE if remaining is None else min(PAGE_SIZE, remaining)
-            body = self._request_page(limit=limit, offset=offset)
-            rows = body["data"]
-            objects = [self.model._from_hub(row, session) for row in rows]
-            self._prefetch_relations(objects, session)
+        try:
+            while remaining is None or remaining > 0:
+                if next_page is not None:
+                    body = next_page.result()
+                    next_page = None
+                else:
+                    limit = PAGE_SIZE if remaining is None else min(PAGE_SIZE, remaining)
+                    body = self._request_page(limit=limit, offset=offset, session=session)
+                rows = body["data"]
 
-            for obj in objects:
-                key = str(obj.id) if obj.id is not None else None
-                if key is not None:
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                yield obj
+                # NOTE: offsets shift when others delete rows between two pages, so a row can then
+                # be missed. Rows that shift into a page already read are skipped by id below.
+                offset += len(rows)
+                if remaining is not None:
+                    remaining -= len(rows)
+                total = body.get("meta", {}).get("total")
+                if total is not None:
+                    self._hub_total = int(total)
+                more = bool(rows) and (total is None or offset < int(total)) and (remaining is None or remaining > 0)
+                if more and session.read_ahead:
+                    if reader is None:
+                        reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flame-hub-read-ahead")
+                    limit = PAGE_SIZE if remaining is None else min(PAGE_SIZE, remaining)
+                    next_page = self._read_ahead(reader, limit=limit, offset=offset, session=session)
 
-            # NOTE: offsets shift when others delete rows between two pages, so a row can then be
-            # missed. Rows that shift into a page already read are skipped by id above.
-            offset += len(rows)
-            if remaining is not None:
-                remaining -= len(rows)
-            total = body.get("meta", {}).get("total")
-            if total is not None:
-                self._hub_total = int(total)
-            if not rows or (total is not None and offset >= int(total)):
-                break
+                objects = [self.model._from_hub(row, session) for row in rows]
+                self._prefetch_relations(objects, session)
+
+                for obj in objects:
+                    key = str(obj.id) if obj.id is not None else None
+                    if key is not None:
+                        if key in seen:
+                            continue
+                        seen.add(key)
+                    yield obj
+
+                if not more:
+                    break
+        finally:
+            if next_page is not None:
+                next_page.cancel()
+            if reader is not None:
+                reader.shutdown(wait=False)
+
+    def _read_ahead(
+        self, reader: ThreadPoolExecutor, *, limit: int, offset: int, session: Any
+    ) -> Future[dict[str, Any]]:
+        """Request a page in ``reader``'s thread and return once that thread has started on it."""
+        started = threading.Event()
+
+        def request() -> dict[str, Any]:
+            started.set()
+            return self._request_page(limit=limit, offset=offset, session=session)
+
+        page = reader.submit(request)
+        # Waiting releases the GIL, which the worker needs until its request is sent. Without the
+        # wait, this thread would keep the GIL while it builds objects, which delays the request.
+        started.wait()
+        return page
 
     def _fetch_all(self) -> None:
         if self._result_cache is None:

@@ -61,7 +61,8 @@ class Session:
     ``timeout`` is seconds for every phase, a ``(connect, read)`` pair or an ``httpx2.Timeout``;
     ``retries`` is a count, a ``flame_hub.Retry`` or ``0``/``False`` to turn retries off.
     ``cache_ttl`` and ``cache_size`` configure the identity map; ``lazy`` is ``"select"`` (load
-    relations on access) or ``"raise"`` (forbid hidden requests). ``client`` is an httpx2 client
+    relations on access) or ``"raise"`` (forbid hidden requests). ``read_ahead`` requests the next
+    page of a list while the current one is turned into objects. ``client`` is an httpx2 client
     to send through instead of a new one; the caller keeps and closes it.
     """
 
@@ -78,6 +79,7 @@ class Session:
         cache_ttl: float = 60.0,
         cache_size: int = 1024,
         lazy: str = "select",
+        read_ahead: bool = True,
         verify: Any = True,
         client: httpx2.Client | None = None,
     ) -> None:
@@ -86,6 +88,8 @@ class Session:
                 "Session needs the Hub URL: pass Session('https://hub.example') or the auth_url, core_url "
                 "and storage_url of the services."
             )
+        if not isinstance(read_ahead, bool):
+            raise ConfigurationError(f"read_ahead={read_ahead!r} is invalid: pass True or False.")
         if lazy not in LAZY_MODES:
             raise ConfigurationError(f"lazy={lazy!r} is invalid: pass 'select' or 'raise'.")
         if auth is not None and not isinstance(auth, Auth):
@@ -109,6 +113,7 @@ class Session:
 
         self.auth = auth
         self.lazy = lazy
+        self.read_ahead = read_ahead
         self.cache_ttl = cache_ttl
         self.cache_size = cache_size
         self._identity_map: IdentityMap | None = None
@@ -283,9 +288,15 @@ class Session:
             ) from None
 
     def close(self) -> None:
-        """Close the connection pool; the Session cannot send requests afterwards."""
+        """Close the connection pool and empty the identity map; the Session cannot send requests afterwards.
+
+        Objects loaded through the Session keep their values. Emptying the map lets Python free
+        the cached objects as soon as nothing else references them.
+        """
         self._closed = True
         self._transport.close()
+        if self._identity_map is not None:
+            self._identity_map.clear()
 
     # -- default session -------------------------------------------------------------------------
 

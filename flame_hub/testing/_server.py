@@ -9,10 +9,10 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 import uvicorn
 from starlette.applications import Starlette
@@ -83,7 +83,8 @@ class Fault:
 
     ``status`` sends that status with a Hub error body, plus ``Retry-After`` when ``retry_after``
     is set. ``delay`` waits that many seconds first. ``drop`` closes the connection in the middle
-    of the response. ``times`` counts the remaining matches.
+    of the response. ``times`` counts the remaining matches. ``query``, when set, maps query
+    parameters to the values they must have as well (``{"page[offset]": "50"}``).
     """
 
     method: str
@@ -94,9 +95,15 @@ class Fault:
     drop: bool = False
     times: int = 1
     body: Any = None
+    query: Mapping[str, str] | None = None
 
-    def matches(self, method: str, path: str) -> bool:
-        return self.times > 0 and (self.method == "*" or self.method == method) and fnmatch.fnmatchcase(path, self.path)
+    def matches(self, method: str, path: str, query: str = "") -> bool:
+        if self.times <= 0 or self.method not in ("*", method) or not fnmatch.fnmatchcase(path, self.path):
+            return False
+        if not self.query:
+            return True
+        sent = parse_qs(query, keep_blank_values=True)
+        return all(value in sent.get(name, ()) for name, value in self.query.items())
 
 
 class _ObserverMiddleware:
@@ -149,7 +156,7 @@ class _ObserverMiddleware:
                 record()
             await send(message)
 
-        fault = self.hub._take_fault(method, path)
+        fault = self.hub._take_fault(method, path, scope.get("query_string", b"").decode("latin-1"))
         try:
             if fault is not None and fault.delay:
                 await asyncio.sleep(fault.delay)
@@ -412,8 +419,12 @@ class FakeHub:
         drop: bool = False,
         times: int = 1,
         body: Any = None,
+        query: Mapping[str, str] | None = None,
     ) -> Fault:
-        """Plan a fault for the next ``times`` requests matching ``method`` (or ``"*"``) and the glob ``path``."""
+        """Plan a fault for the next ``times`` requests matching ``method`` (or ``"*"``) and the glob ``path``.
+
+        ``query`` narrows the fault to requests that send each of its parameters with its value.
+        """
         if status is None and not delay and not drop:
             raise ValueError("A fault needs a status, a delay or drop=True.")
         fault = Fault(
@@ -425,6 +436,7 @@ class FakeHub:
             drop=drop,
             times=times,
             body=body,
+            query=None if query is None else {str(name): str(value) for name, value in query.items()},
         )
         with self._lock:
             self._faults.append(fault)
@@ -434,10 +446,10 @@ class FakeHub:
         with self._lock:
             self._faults.clear()
 
-    def _take_fault(self, method: str, path: str) -> Fault | None:
+    def _take_fault(self, method: str, path: str, query: str = "") -> Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.matches(method, path):
+                if fault.matches(method, path, query):
                     fault.times -= 1
                     return fault
         return None
