@@ -16,6 +16,9 @@ __all__ = ["IdentityMap"]
 
 _Key = tuple[type, str]
 
+# Registrations before the first sweep of entries whose objects were freed.
+_MIN_SWEEP = 1024
+
 
 class IdentityMap:
     """Map (model class, id) to the one object a session uses for that record.
@@ -34,28 +37,34 @@ class IdentityMap:
         self.ttl = float(ttl)
         self.maxsize = int(maxsize)
         self._lock = threading.RLock()
-        self._objects: weakref.WeakValueDictionary[_Key, Model] = weakref.WeakValueDictionary()
+        # Weak references without callbacks, one dict per model class keyed by the id alone. A
+        # WeakValueDictionary builds a KeyedRef in Python code for every object, and a (class, id)
+        # tuple key is one more object per row for the garbage collector to scan. Entries of freed
+        # objects stay until _sweep() removes them.
+        self._objects: dict[type, dict[str, weakref.ReferenceType[Model]]] = {}
+        self._added_since_sweep = 0
+        self._sweep_after = _MIN_SWEEP
         self._cache: TTLCache[_Key, Model] | None = None
         if self.ttl > 0 and self.maxsize > 0:
             self._cache = TTLCache(maxsize=self.maxsize, ttl=self.ttl, timer=time.monotonic)
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._objects)
+            return sum(1 for objects in self._objects.values() for ref in objects.values() if ref() is not None)
 
     def __contains__(self, obj: object) -> bool:
         key = _key_of(obj)
         if key is None:
             return False
         with self._lock:
-            return self._objects.get(key) is obj
+            return self._lookup(key) is obj
 
     def get(self, model_cls: type[Model], id: Any) -> Model | None:
         """Return the object held for ``(model_cls, id)``, or ``None``."""
         if id is None:
             return None
         with self._lock:
-            return self._objects.get((model_cls, str(id)))
+            return self._lookup((model_cls, str(id)))
 
     def is_fresh(self, obj: Model) -> bool:
         """Return whether ``obj`` was loaded within the last ``ttl`` seconds."""
@@ -76,28 +85,29 @@ class IdentityMap:
             return obj
 
         with self._lock:
-            existing = self._objects.get(key)
+            existing = self._lookup(key)
             if existing is not None and existing is not obj:
                 return existing
-            self._objects[key] = obj
+            self._register(key, obj)
             return obj
 
-    def add_loaded(self, obj: Model) -> Model:
+    def add_loaded(self, obj: Model, *, cache: bool = True) -> Model:
         """Register ``obj`` as just loaded from the Hub and return the canonical object for its id.
 
         This is ``add()`` followed by ``touch()`` of the returned object, with one lock acquisition
-        and one key instead of two, because every row of a listing goes through it.
+        and one key instead of two, because every row of a listing goes through it. ``cache=False``
+        leaves out the ``touch()``.
         """
         key = _key_of(obj)
         if key is None:
             return obj
 
         with self._lock:
-            canonical = self._objects.get(key)
+            canonical = self._lookup(key)
             if canonical is None:
-                self._objects[key] = obj
+                self._register(key, obj)
                 canonical = obj
-            if self._cache is not None:
+            if cache and self._cache is not None:
                 self._cache[key] = canonical
             return canonical
 
@@ -115,8 +125,8 @@ class IdentityMap:
         if key is None:
             return
         with self._lock:
-            if self._objects.get(key) is obj:
-                del self._objects[key]
+            if self._lookup(key) is obj:
+                del self._objects[key[0]][key[1]]
             if self._cache is not None and self._cache.get(key) is obj:
                 del self._cache[key]
 
@@ -124,8 +134,40 @@ class IdentityMap:
         """Forget every object."""
         with self._lock:
             self._objects.clear()
+            self._added_since_sweep = 0
+            self._sweep_after = _MIN_SWEEP
             if self._cache is not None:
                 self._cache.clear()
+
+    def _lookup(self, key: _Key) -> Model | None:
+        objects = self._objects.get(key[0])
+        if objects is None:
+            return None
+        ref = objects.get(key[1])
+        return None if ref is None else ref()
+
+    def _register(self, key: _Key, obj: Model) -> None:
+        objects = self._objects.get(key[0])
+        if objects is None:
+            objects = self._objects[key[0]] = {}
+        objects[key[1]] = weakref.ref(obj)
+        self._added_since_sweep += 1
+        if self._added_since_sweep > self._sweep_after:
+            self._sweep()
+
+    def _sweep(self) -> None:
+        """Remove the entries of freed objects.
+
+        A sweep runs once the registrations since the last one outnumber the entries that were live
+        then (at least 1 024), so sweeping costs a constant time per registration.
+        """
+        live = 0
+        for objects in self._objects.values():
+            for record_id in [record_id for record_id, ref in objects.items() if ref() is None]:
+                del objects[record_id]
+            live += len(objects)
+        self._added_since_sweep = 0
+        self._sweep_after = max(_MIN_SWEEP, live)
 
 
 def _key_of(obj: object) -> _Key | None:

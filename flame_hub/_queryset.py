@@ -8,9 +8,9 @@ maximum, advancing by the rows received until ``meta.total`` is reached.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
-from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from flame_hub import _display, _progress, errors
@@ -462,8 +462,10 @@ class QuerySet(Generic[M]):
             return None
         return ",".join(("-" if key.startswith("-") else "") + meta.wire_name(key.lstrip("-")) for key in keys)
 
-    def _list_params(self, *, limit: int, offset: int, for_count: bool = False) -> list[tuple[str, str]]:
+    def _check_listable(self) -> None:
+        """Raise before any request when the Hub cannot list these rows: no list route or a filter missing."""
         meta = self.model._meta
+        meta.require("list")
         missing = [name for name in meta.required_filters if not self._has_condition(name)]
         if missing:
             raise ValueError(
@@ -471,6 +473,8 @@ class QuerySet(Generic[M]):
                 f"add filter({missing[0]}=...)."
             )
 
+    def _list_params(self, *, limit: int, offset: int, for_count: bool = False) -> list[tuple[str, str]]:
+        self._check_listable()
         params = [(condition.key, condition.value) for condition in self._conditions]
         if not for_count:
             sort = self._sort_param()
@@ -487,11 +491,8 @@ class QuerySet(Generic[M]):
             c.wire_field == wire and c.lookup == "exact" and not c.value.startswith("!") for c in self._conditions
         )
 
-    def _request_page(
-        self, *, limit: int, offset: int, for_count: bool = False, session: Any = None
-    ) -> dict[str, Any]:
+    def _request_page(self, *, limit: int, offset: int, for_count: bool = False, session: Any = None) -> dict[str, Any]:
         meta = self.model._meta
-        meta.require("list")
         params = self._list_params(limit=limit, offset=offset, for_count=for_count)
         if session is None:
             session = self._get_session()
@@ -500,42 +501,33 @@ class QuerySet(Generic[M]):
             raise errors.HubError(f"GET {meta.path} returned a body that is not a list: {body!r:.200}.")
         return dict(body)
 
-    def _iter_rows(self) -> Iterator[M]:
+    def _iter_rows(self, *, to_the_end: bool = False) -> Iterator[M]:
+        """Yield the matching objects, each id once.
+
+        ``to_the_end`` promises that the caller reads every row before it uses any, as ``list()``
+        does. Rows that the identity map's cache would evict before the last row arrives are then
+        not put into that cache at all.
+        """
+        # Checked here, so that the error comes from the caller's thread and no worker starts.
+        self._check_listable()
         session = self._get_session()
-        offset = self._low
-        remaining = None if self._high is None else self._high - self._low
         seen: set[str] = set()
-        # With read-ahead, the next page is requested in a worker thread as soon as a page arrives,
-        # so the Hub prepares it while this thread builds the objects of the current one.
-        reader: ThreadPoolExecutor | None = None
-        next_page: Future[dict[str, Any]] | None = None
+        pages = _read_ahead(self._pages(session)) if session.read_ahead else self._pages(session)
+        cache_size = session.identity_map.maxsize
+        received = 0
 
         try:
-            while remaining is None or remaining > 0:
-                if next_page is not None:
-                    body = next_page.result()
-                    next_page = None
-                else:
-                    limit = PAGE_SIZE if remaining is None else min(PAGE_SIZE, remaining)
-                    body = self._request_page(limit=limit, offset=offset, session=session)
+            for body in pages:
                 rows = body["data"]
-
-                # NOTE: offsets shift when others delete rows between two pages, so a row can then
-                # be missed. Rows that shift into a page already read are skipped by id below.
-                offset += len(rows)
-                if remaining is not None:
-                    remaining -= len(rows)
+                received += len(rows)
                 total = body.get("meta", {}).get("total")
+                cache = True
                 if total is not None:
                     self._hub_total = int(total)
-                more = bool(rows) and (total is None or offset < int(total)) and (remaining is None or remaining > 0)
-                if more and session.read_ahead:
-                    if reader is None:
-                        reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flame-hub-read-ahead")
-                    limit = PAGE_SIZE if remaining is None else min(PAGE_SIZE, remaining)
-                    next_page = self._read_ahead(reader, limit=limit, offset=offset, session=session)
-
-                objects = [self.model._from_hub(row, session) for row in rows]
+                    end = self._hub_total if self._high is None else min(self._hub_total, self._high)
+                    # A margin of a page, because rows skipped as repeats insert nothing.
+                    cache = not to_the_end or end - (self._low + received) < cache_size + PAGE_SIZE
+                objects = [self.model._from_hub(row, session, cache=cache) for row in rows]
                 self._prefetch_relations(objects, session)
 
                 for obj in objects:
@@ -545,34 +537,32 @@ class QuerySet(Generic[M]):
                             continue
                         seen.add(key)
                     yield obj
-
-                if not more:
-                    break
         finally:
-            if next_page is not None:
-                next_page.cancel()
-            if reader is not None:
-                reader.shutdown(wait=False)
+            pages.close()
 
-    def _read_ahead(
-        self, reader: ThreadPoolExecutor, *, limit: int, offset: int, session: Any
-    ) -> Future[dict[str, Any]]:
-        """Request a page in ``reader``'s thread and return once that thread has started on it."""
-        started = threading.Event()
+    def _pages(self, session: Any) -> Generator[dict[str, Any], None, None]:
+        """Request the pages this QuerySet covers one after the other and yield their bodies."""
+        offset = self._low
+        remaining = None if self._high is None else self._high - self._low
 
-        def request() -> dict[str, Any]:
-            started.set()
-            return self._request_page(limit=limit, offset=offset, session=session)
+        while remaining is None or remaining > 0:
+            limit = PAGE_SIZE if remaining is None else min(PAGE_SIZE, remaining)
+            body = self._request_page(limit=limit, offset=offset, session=session)
+            yield body
 
-        page = reader.submit(request)
-        # Waiting releases the GIL, which the worker needs until its request is sent. Without the
-        # wait, this thread would keep the GIL while it builds objects, which delays the request.
-        started.wait()
-        return page
+            # NOTE: offsets shift when others delete rows between two pages, so a row can then be
+            # missed. Rows that shift into a page already read are skipped by id in _iter_rows().
+            rows = body["data"]
+            offset += len(rows)
+            if remaining is not None:
+                remaining -= len(rows)
+            total = body.get("meta", {}).get("total")
+            if not rows or (total is not None and offset >= int(total)):
+                return
 
     def _fetch_all(self) -> None:
         if self._result_cache is None:
-            self._result_cache = list(self._iter_rows())
+            self._result_cache = list(self._iter_rows(to_the_end=True))
 
     def _get_by_id(self, value: Any) -> M:
         meta = self.model._meta
@@ -662,6 +652,57 @@ class QuerySet(Generic[M]):
             params[name] = value
         params.update(defaults or {})
         return params
+
+
+# Seconds between the checks of a read-ahead worker, while its page waits, whether the consumer stopped.
+_READ_AHEAD_POLL = 0.05
+
+T = TypeVar("T")
+
+
+def _read_ahead(pages: Generator[T, None, None]) -> Generator[T, None, None]:
+    """Yield the items of ``pages`` while a worker thread already produces the next one.
+
+    The worker runs ``pages`` by itself, so its requests stay in order and one at a time. It keeps
+    at most one finished page that was not taken yet, and stops once this generator is closed.
+    """
+    finished: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand_over(kind: str, value: Any) -> bool:
+        while not stop.is_set():
+            try:
+                finished.put((kind, value), timeout=_READ_AHEAD_POLL)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                if not hand_over("page", page):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - raised again in the consumer's thread
+            hand_over("error", exc)
+        else:
+            hand_over("end", None)
+        finally:
+            pages.close()
+
+    worker = threading.Thread(target=produce, name="flame-hub-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = finished.get()
+            if kind == "page":
+                yield value
+            elif kind == "error":
+                raise value
+            else:
+                return
+    finally:
+        stop.set()
 
 
 class Manager(Generic[M]):

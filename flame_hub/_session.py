@@ -61,8 +61,8 @@ class Session:
     ``timeout`` is seconds for every phase, a ``(connect, read)`` pair or an ``httpx2.Timeout``;
     ``retries`` is a count, a ``flame_hub.Retry`` or ``0``/``False`` to turn retries off.
     ``cache_ttl`` and ``cache_size`` configure the identity map; ``lazy`` is ``"select"`` (load
-    relations on access) or ``"raise"`` (forbid hidden requests). ``read_ahead`` requests the next
-    page of a list while the current one is turned into objects. ``client`` is an httpx2 client
+    relations on access) or ``"raise"`` (forbid hidden requests). ``read_ahead`` requests the pages
+    of a list on a worker thread while earlier ones are turned into objects. ``client`` is an httpx2 client
     to send through instead of a new one; the caller keeps and closes it.
     """
 

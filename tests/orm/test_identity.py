@@ -1,12 +1,13 @@
 """The identity map: one object per (model, id) and session, the TTL cache, and merging of later loads."""
 
 import gc
+import uuid
 
 import pytest
 from _orm_helpers import logged, make_session, settle
 
 from flame_hub._identity import IdentityMap
-from flame_hub.models import Node, Project
+from flame_hub.models import Node, Project, Realm
 
 NODE_ID = "0dd7b864-98d0-4302-a601-bc4a6121cf14"
 
@@ -143,3 +144,49 @@ def test_map_cache_is_bounded():
 def test_map_rejects_negative_ttl():
     with pytest.raises(ValueError, match="cache_ttl"):
         IdentityMap(ttl=-1, maxsize=10)
+
+
+def test_map_same_id_other_model():
+    identity_map = IdentityMap(ttl=60, maxsize=10)
+    node = Node._from_hub({"id": NODE_ID, "name": "lab-1"}, None)
+    project = Project._from_hub({"id": NODE_ID, "name": "proj-1"}, None)
+
+    assert identity_map.add(node) is node
+    assert identity_map.add(project) is project
+    assert len(identity_map) == 2
+
+    identity_map.expunge(node)
+    assert identity_map.get(Node, NODE_ID) is None
+    assert identity_map.get(Project, NODE_ID) is project
+    assert node not in identity_map
+    assert project in identity_map
+
+
+def test_listing_caches_last_rows(fake_hub):
+    for index in range(120):
+        fake_hub.create_realm(f"realm-{index:03d}")
+
+    with make_session(fake_hub, cache_size=10) as session:
+        realms = list(Realm.objects.using(session).order_by("name"))
+        fresh = [realm.name for realm in realms if session.identity_map.is_fresh(realm)]
+
+        assert len(realms) == 121
+        # Rows of earlier pages would be evicted by later rows anyway, so they never enter the cache.
+        assert fresh == [realm.name for realm in realms[-10:]]
+        assert all(session.identity_map.get(Realm, realm.id) is realm for realm in realms)
+
+
+def test_map_sweeps_freed_objects():
+    identity_map = IdentityMap(ttl=0, maxsize=0)
+    live_nodes = []
+    for index in range(5000):
+        node = identity_map.add(Node._from_hub({"id": str(uuid.UUID(int=index)), "name": "lab-1"}, None))
+        if index % 100 == 0:
+            live_nodes.append(node)
+    del node
+    gc.collect()
+
+    assert len(identity_map) == 50
+    assert all(identity_map.get(Node, node.id) is node for node in live_nodes)
+    # Entries of freed objects are removed in sweeps, so the map does not grow with every object it saw.
+    assert len(identity_map._objects[Node]) < 2 * 1024

@@ -80,6 +80,38 @@ def test_nested_list_change_detected(fake_hub, session):
     }
 
 
+def test_loaded_object_tracks_changes(fake_hub, session):
+    created = Node.objects.using(session).create(name="lab-1", external_name="ext-1")
+    session.clear()
+    [node] = Node.objects.using(session).filter(name="lab-1")
+    assert node is not created
+    assert node.changed_fields() == []
+
+    node.external_name = "ext-2"
+    node.hidden = True
+    assert node.changed_fields() == ["external_name", "hidden"]
+    node.external_name = "ext-1"
+    assert node.changed_fields() == ["hidden"]
+
+    node.save()
+    [request] = logged(fake_hub, f"/core/nodes/{node.id}", "POST")
+    assert request.body == {"hidden": True}
+    assert node.changed_fields() == []
+
+
+def test_model_copy_tracks_its_changes(session):
+    Node.objects.using(session).create(name="lab-1")
+    session.clear()
+    node = Node.objects.using(session).get(name="lab-1")
+
+    copied = node.model_copy(update={"hidden": True})
+    assert copied.changed_fields() == ["hidden"]
+    copied.external_name = "ext-2"
+    assert copied.changed_fields() == ["external_name", "hidden"]
+    assert node.changed_fields() == []
+    assert node.hidden is False
+
+
 def test_update_fields_limits_body(fake_hub, session):
     node = Node.objects.using(session).create(name="lab-1")
     node.hidden = True

@@ -1,4 +1,4 @@
-"""Read-ahead: a list's next page is requested while the rows of the current page are built."""
+"""Read-ahead: later pages of a list are requested while earlier ones are turned into objects."""
 
 import threading
 import time
@@ -127,15 +127,16 @@ def test_page_error_leaves_queryset_unevaluated(fake_hub):
 
 
 def test_early_stop_ends_thread(fake_hub):
-    seed_realms(fake_hub, 120)
+    seed_realms(fake_hub, 220)
+    fake_hub.clear_requests()
 
     with make_session(fake_hub) as session:
         for realm in Realm.objects.using(session).order_by("name").iterator():
             if realm.name == "realm-010":
                 break
         assert not wait_for_no_read_ahead_threads()
-        # No page after the one read ahead was requested.
-        assert realm_queries(fake_hub)[-2:] == [PAGE_1, PAGE_2]
+        # Page 1 was in use, page 2 waited for it, and page 3 may have been on its way.
+        assert realm_queries(fake_hub) in ([PAGE_1, PAGE_2], [PAGE_1, PAGE_2, PAGE_3])
 
 
 def test_read_ahead_rejects_non_bool(fake_hub):
