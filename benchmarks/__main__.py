@@ -126,6 +126,10 @@ class Runner:
             gc.collect()
             held_bytes = tracemalloc.get_traced_memory()[0] - baseline
             count = len(held) if isinstance(held, list) else params["rows"]
+            # The library's way returns its open Session, which is closed once measured.
+            close = getattr(held, "close", None)
+            if close is not None:
+                close()
             del held
             return {"bytes": held_bytes, "result": count}
         finally:

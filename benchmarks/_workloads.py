@@ -258,13 +258,17 @@ def hold_raw(target: Target, params: dict[str, Any]) -> Any:
 
 
 def hold_library(target: Target, params: dict[str, Any]) -> Any:
-    """Return a session whose identity-map cache contains every node; no list of them is kept."""
+    """Return an open session whose identity-map cache contains every node; no list of them is kept.
+
+    The session stays open because closing it empties the identity map. The runner closes it once
+    it has measured what the session holds.
+    """
     session = flame_hub.Session(
         target.url, auth=flame_hub.auth.StaticAuth(target.token), cache_ttl=3600, cache_size=params["rows"] * 2
     )
     loaded = sum(1 for _ in Node.objects.using(session).iterator())
-    session.close()
     if loaded != params["rows"]:
+        session.close()
         raise RuntimeError(f"Expected {params['rows']} nodes in the identity map, loaded {loaded}.")
     return session
 
