@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from flame_hub import _display, _progress, errors
 from flame_hub._lookups import FilterCondition, build_filter, check_id
+from flame_hub._transport import CLOSED_MESSAGE, stop_retries_when
 from flame_hub.models._base import Model, _unwrap
 
 if TYPE_CHECKING:
@@ -518,6 +519,10 @@ class QuerySet(Generic[M]):
 
         try:
             for body in pages:
+                # A page read ahead may arrive after the Session was closed; it is dropped like a
+                # page that a closed Session can no longer request.
+                if session.is_closed:
+                    raise errors.HubError(CLOSED_MESSAGE)
                 rows = body["data"]
                 received += len(rows)
                 total = body.get("meta", {}).get("total")
@@ -679,6 +684,8 @@ def _read_ahead(pages: Generator[T, None, None]) -> Generator[T, None, None]:
         return False
 
     def produce() -> None:
+        # Retries of a page wait no longer than the consumer wants the rows.
+        stop_retries_when(stop)
         try:
             for page in pages:
                 if not hand_over("page", page):
@@ -688,6 +695,7 @@ def _read_ahead(pages: Generator[T, None, None]) -> Generator[T, None, None]:
         else:
             hand_over("end", None)
         finally:
+            stop_retries_when(None)
             pages.close()
 
     worker = threading.Thread(target=produce, name="flame-hub-read-ahead", daemon=True)

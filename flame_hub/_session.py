@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from ._transport import (
+    CLOSED_MESSAGE,
     DEFAULT_RETRY,
     DEFAULT_TIMEOUT,
     Retry,
@@ -226,7 +227,7 @@ class Session:
         response is not read: read it and close the response.
         """
         if self._closed:
-            raise HubError("This Session is closed; create a new Session to send requests.")
+            raise HubError(CLOSED_MESSAGE)
 
         method = method.upper()
         url = self.build_url(service, path, params)
@@ -286,6 +287,11 @@ class Session:
                 f"{method.upper()} {response.url} returned {response.status_code} with a body that is not JSON: "
                 f"{excerpt!r}. Check that the Session's URL points at the Hub."
             ) from None
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether ``close()`` was called; a closed Session sends no more requests."""
+        return self._closed
 
     def close(self) -> None:
         """Close the connection pool and empty the identity map; the Session cannot send requests afterwards.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from urllib.parse import quote
 
 import httpx2
 
-from .errors import ConfigurationError, Timeout, TransportError, retry_after_seconds
+from .errors import ConfigurationError, HubError, Timeout, TransportError, retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +149,20 @@ def remember_file_positions(files: Any) -> Callable[[], None]:
     return rewind
 
 
+# Per thread: an event that, once set, stops retries of the requests this thread sends.
+_retry_stops = threading.local()
+
+# Seconds between checks, during a wait before a retry, whether the wait should end early.
+_PAUSE_STEP = 0.05
+
+CLOSED_MESSAGE = "This Session is closed; create a new Session to send requests."
+
+
+def stop_retries_when(event: threading.Event | None) -> None:
+    """Give up retries of this thread's requests once ``event`` is set (``None``: never)."""
+    _retry_stops.event = event
+
+
 class Transport:
     """Send requests over one pooled httpx2 client, retrying idempotent ones as ``retry`` allows."""
 
@@ -167,8 +182,10 @@ class Transport:
         if client is None:
             client = httpx2.Client(timeout=self.timeout, verify=verify, headers=headers, follow_redirects=False)
         self.client = client
+        self._closed = False
 
     def close(self) -> None:
+        self._closed = True
         if self._owns_client:
             self.client.close()
 
@@ -204,7 +221,14 @@ class Transport:
             sent_at = time.monotonic()
             try:
                 response = self.client.send(request, stream=stream)
+            except RuntimeError:
+                # httpx2 raises RuntimeError for a client closed while another thread was sending.
+                if self._closed:
+                    raise HubError(CLOSED_MESSAGE) from None
+                raise
             except httpx2.TransportError as exc:
+                if self._closed:
+                    raise HubError(CLOSED_MESSAGE) from exc
                 # httpx2.TimeoutException is a TransportError too, but it gets its own reason and error class.
                 error: TransportError
                 if isinstance(exc, httpx2.TimeoutException):
@@ -221,7 +245,8 @@ class Transport:
                     raise error from exc
                 retry_number += 1
                 self._log_retry(method, url, reason, wait, retry_number, retry)
-                time.sleep(wait)
+                if self._pause(wait):
+                    raise (HubError(CLOSED_MESSAGE) if self._closed else error) from exc
                 continue
 
             elapsed_ms = (time.monotonic() - sent_at) * 1000
@@ -239,7 +264,26 @@ class Transport:
                 reason += f", Retry-After {advised:g} s"
             response.close()
             self._log_retry(method, url, reason, wait, retry_number, retry)
-            time.sleep(wait)
+            if self._pause(wait):
+                if self._closed:
+                    raise HubError(CLOSED_MESSAGE)
+                # The body was read above, so the caller can still turn the response into an error.
+                return response
+
+    def _pause(self, seconds: float) -> bool:
+        """Wait ``seconds`` before a retry; return True early once the retry should not happen.
+
+        That is when the Transport was closed or this thread's retries were stopped.
+        """
+        deadline = time.monotonic() + seconds
+        stop = getattr(_retry_stops, "event", None)
+        while True:
+            if self._closed or (stop is not None and stop.is_set()):
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            time.sleep(min(remaining, _PAUSE_STEP))
 
     @staticmethod
     def _next_wait(retry: Retry, retry_number: int, started: float, advised: float | None) -> float | None:

@@ -672,6 +672,15 @@ class Model(BaseModel):
 
     # --- change tracking -------------------------------------------------------------------------
 
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Any:
+        """Return a deep copy that shares this object's Session, whose locks and connections cannot be copied."""
+        memo = {} if memo is None else memo
+        private: dict[str, Any] | None = self.__pydantic_private__
+        session = None if private is None else private["_session"]
+        if session is not None:
+            memo[id(session)] = session
+        return super().__deepcopy__(memo)
+
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Any:
         """Return a copy as pydantic does; the copy tracks changes on its own, ``update`` included."""
         private: dict[str, Any] | None = self.__pydantic_private__

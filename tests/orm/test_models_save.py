@@ -1,5 +1,7 @@
 """Active record over HTTP: save() as create or update, dirty tracking, delete(), refresh() and create()."""
 
+import copy
+
 import pytest
 from _orm_helpers import logged, make_session
 
@@ -280,3 +282,15 @@ def test_normalized_host_does_not_warn(session, recwarn):
     registry.save()
     assert registry.host == "reg-2.example.org"
     assert not [w for w in recwarn if issubclass(w.category, IgnoredFieldWarning)]
+
+
+def test_deep_copy_shares_session(session):
+    node = Node.objects.using(session).create(name="lab-1")
+
+    for copied in (copy.deepcopy(node), node.model_copy(deep=True)):
+        assert copied is not node
+        assert copied.name == "lab-1"
+        assert copied._session is session
+        copied.hidden = True
+        assert copied.changed_fields() == ["hidden"]
+        assert node.changed_fields() == []

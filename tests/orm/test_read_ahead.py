@@ -154,3 +154,65 @@ def test_close_empties_identity_map(fake_hub):
 
     assert len(session.identity_map) == 0
     assert [realm.name for realm in realms] == ["master", "realm-000", "realm-001", "realm-002"]
+
+
+@pytest.mark.parametrize("read_ahead", [True, False])
+def test_close_mid_listing_raises_closed(fake_hub, read_ahead):
+    seed_realms(fake_hub, 120)
+    fake_hub.add_fault("GET", "/auth/realms", delay=0.3, query={"page[offset]": "50"})
+    session = make_session(fake_hub, read_ahead=read_ahead)
+    rows = Realm.objects.using(session).order_by("name").iterator()
+    received = [next(rows)]
+
+    session.close()
+    with pytest.raises(errors.HubError, match="This Session is closed") as info:
+        received.extend(rows)
+
+    # The same rows either way: the rest of page 1, and nothing of the pages read ahead.
+    assert len(received) == 50
+    assert type(info.value) is errors.HubError
+    assert len(session.identity_map) == 0
+    assert not wait_for_no_read_ahead_threads()
+
+
+def test_closed_iterator_stops_retries(fake_hub):
+    seed_realms(fake_hub, 60)
+    fake_hub.add_fault("GET", "/auth/realms", status=503, retry_after=2, times=3, query={"page[offset]": "50"})
+
+    with make_session(fake_hub) as session:
+        rows = Realm.objects.using(session).order_by("name").iterator()
+        next(rows)
+        rows.close()
+
+        # Three retries would keep the worker for 6 s; it ends at its next check instead.
+        deadline = time.monotonic() + 3.0
+        while read_ahead_threads() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not read_ahead_threads()
+        assert len(fake_hub.requests_to("/auth/realms", "GET")) <= 2
+
+
+def test_close_during_retry_wait_raises_closed(fake_hub):
+    fake_hub.add_fault("GET", "/auth/realms", status=503, retry_after=3, times=3)
+    session = make_session(fake_hub)
+    outcome = []
+
+    def read():
+        try:
+            list(Realm.objects.using(session))
+        except Exception as exc:  # noqa: BLE001 - the test checks which error it is
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    logged(fake_hub, "/auth/realms", "GET", count=1)
+    began = time.monotonic()
+    session.close()
+    reader.join(timeout=5)
+
+    assert not reader.is_alive()
+    # The wait of 3 s before the retry ends when the Session closes.
+    assert time.monotonic() - began < 2.5
+    assert len(outcome) == 1
+    assert type(outcome[0]) is errors.HubError
+    assert "This Session is closed" in str(outcome[0])
