@@ -48,10 +48,11 @@ def test_retry_inside_iteration_continues(fake_hub: Any) -> None:
     add_realms(fake_hub, 60)
     with admin_session(fake_hub) as session:
         total = Realm.objects.using(session).count()
+        # The request for the second page fails once. The fault names that page, because read-ahead
+        # may request it before the first row is used.
+        fake_hub.add_fault("GET", "/auth/realms", status=503, times=1, query={"page[offset]": "50"})
         rows = Realm.objects.using(session).iterator()
         first = next(rows)
-        # The first page is read; the request for the second one fails once.
-        fake_hub.add_fault("GET", "/auth/realms", status=503, times=1)
         realms = [first, *rows]
 
     assert len(realms) == total

@@ -57,10 +57,11 @@ def test_shifted_rows_visited_once(fake_hub: Any) -> None:
         overlapping = session.request_json(
             "auth", "GET", "realms", params=[("page[limit]", "50"), ("page[offset]", "45")]
         )
+        # The second page repeats five rows of the first, as when rows were inserted before it meanwhile.
+        # The fault names that page, because read-ahead may request it before the first row is used.
+        fake_hub.add_fault("GET", "/auth/realms", status=200, body=overlapping, query={"page[offset]": "50"})
         rows = Realm.objects.using(session).iterator()
         first = next(rows)
-        # The second page repeats five rows of the first, as when rows were inserted before it meanwhile.
-        fake_hub.add_fault("GET", "/auth/realms", status=200, body=overlapping)
         realms = [first, *rows]
 
     ids = [realm.id for realm in realms]
