@@ -244,8 +244,7 @@ class Transport:
                 if wait is None:
                     raise error from exc
                 retry_number += 1
-                self._log_retry(method, url, reason, wait, retry_number, retry)
-                if self._pause(wait):
+                if self._retries_stopped() or self._pause(wait, method, url, reason, retry_number, retry):
                     raise (HubError(CLOSED_MESSAGE) if self._closed else error) from exc
                 continue
 
@@ -263,22 +262,23 @@ class Transport:
             if advised is not None:
                 reason += f", Retry-After {advised:g} s"
             response.close()
-            self._log_retry(method, url, reason, wait, retry_number, retry)
-            if self._pause(wait):
+            if self._retries_stopped() or self._pause(wait, method, url, reason, retry_number, retry):
                 if self._closed:
                     raise HubError(CLOSED_MESSAGE)
                 # The body was read above, so the caller can still turn the response into an error.
                 return response
 
-    def _pause(self, seconds: float) -> bool:
-        """Wait ``seconds`` before a retry; return True early once the retry should not happen.
-
-        That is when the Transport was closed or this thread's retries were stopped.
-        """
-        deadline = time.monotonic() + seconds
+    def _retries_stopped(self) -> bool:
+        """Return whether no retry should happen: the Transport was closed or this thread's retries stopped."""
         stop = getattr(_retry_stops, "event", None)
+        return self._closed or (stop is not None and stop.is_set())
+
+    def _pause(self, seconds: float, method: str, url: str, reason: str, retry_number: int, retry: Retry) -> bool:
+        """Log the retry and wait ``seconds``; return True early once the retry should not happen."""
+        self._log_retry(method, url, reason, seconds, retry_number, retry)
+        deadline = time.monotonic() + seconds
         while True:
-            if self._closed or (stop is not None and stop.is_set()):
+            if self._retries_stopped():
                 return True
             remaining = deadline - time.monotonic()
             if remaining <= 0:
