@@ -2,7 +2,8 @@
 
 A ``QuerySet`` sends nothing until it is evaluated (iterated, sliced with an index, counted,
 ``len()``-ed or asked for one object). Lists are read in pages of at most 50 rows, the Hub's
-maximum, advancing by the rows received until ``meta.total`` is reached.
+maximum, advancing by the rows received until ``meta.total`` is reached. With read-ahead, a worker
+thread requests the pages while the caller's thread turns earlier ones into objects.
 """
 
 from __future__ import annotations
@@ -530,7 +531,7 @@ class QuerySet(Generic[M]):
                 if total is not None:
                     self._hub_total = int(total)
                     end = self._hub_total if self._high is None else min(self._hub_total, self._high)
-                    # A margin of a page, because rows skipped as repeats insert nothing.
+                    # Keep a margin of one page, because rows skipped as repeats insert nothing.
                     cache = not to_the_end or end - (self._low + received) < cache_size + PAGE_SIZE
                 objects = [self.model._from_hub(row, session, cache=cache) for row in rows]
                 self._prefetch_relations(objects, session)

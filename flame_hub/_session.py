@@ -63,8 +63,8 @@ class Session:
     ``retries`` is a count, a ``flame_hub.Retry`` or ``0``/``False`` to turn retries off.
     ``cache_ttl`` and ``cache_size`` configure the identity map; ``lazy`` is ``"select"`` (load
     relations on access) or ``"raise"`` (forbid hidden requests). ``read_ahead`` requests the pages
-    of a list on a worker thread while earlier ones are turned into objects. ``client`` is an httpx2 client
-    to send through instead of a new one; the caller keeps and closes it.
+    of a list on a worker thread while earlier ones are turned into objects. ``client`` is an
+    httpx2 client to send through instead of a new one; the caller keeps and closes it.
     """
 
     def __init__(
@@ -290,14 +290,15 @@ class Session:
 
     @property
     def is_closed(self) -> bool:
-        """Whether ``close()`` was called; a closed Session sends no more requests."""
+        """Whether ``close()`` was called. A closed Session sends no more requests."""
         return self._closed
 
     def close(self) -> None:
-        """Close the connection pool and empty the identity map; the Session cannot send requests afterwards.
+        """Close the connection pool and empty the identity map.
 
-        Objects loaded through the Session keep their values. Emptying the map lets Python free
-        the cached objects as soon as nothing else references them.
+        The Session sends no more requests afterwards. Objects loaded through the Session keep their
+        values. Emptying the map lets Python free the cached objects as soon as nothing else
+        references them.
         """
         self._closed = True
         self._transport.close()

@@ -244,7 +244,7 @@ class Transport:
                 if wait is None:
                     raise error from exc
                 retry_number += 1
-                if self._retries_stopped() or self._pause(wait, method, url, reason, retry_number, retry):
+                if self._pause(wait, method, url, reason, retry_number, retry):
                     raise (HubError(CLOSED_MESSAGE) if self._closed else error) from exc
                 continue
 
@@ -262,7 +262,7 @@ class Transport:
             if advised is not None:
                 reason += f", Retry-After {advised:g} s"
             response.close()
-            if self._retries_stopped() or self._pause(wait, method, url, reason, retry_number, retry):
+            if self._pause(wait, method, url, reason, retry_number, retry):
                 if self._closed:
                     raise HubError(CLOSED_MESSAGE)
                 # The body was read above, so the caller can still turn the response into an error.
@@ -274,7 +274,12 @@ class Transport:
         return self._closed or (stop is not None and stop.is_set())
 
     def _pause(self, seconds: float, method: str, url: str, reason: str, retry_number: int, retry: Retry) -> bool:
-        """Log the retry and wait ``seconds``; return True early once the retry should not happen."""
+        """Log the retry and wait ``seconds`` before it.
+
+        Return True instead, at once or before the time is up, when the retry should not happen.
+        """
+        if self._retries_stopped():
+            return True
         self._log_retry(method, url, reason, seconds, retry_number, retry)
         deadline = time.monotonic() + seconds
         while True:

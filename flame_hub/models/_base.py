@@ -63,7 +63,7 @@ OPERATIONS = frozenset({"list", "get", "create", "update", "delete"})
 # must not run, because a newer Hub may send values this library does not know yet.
 _parsing_hub_data: contextvars.ContextVar[bool] = contextvars.ContextVar("_parsing_hub_data", default=False)
 
-# The empty _user_set that loaded objects share; Python creates a new object for each frozenset().
+# The empty _user_set that loaded objects share, because Python creates a new object for each frozenset().
 _NO_NAMES: frozenset[str] = frozenset()
 
 _registry: dict[str, type[Model]] = {}
@@ -474,8 +474,8 @@ class Model(BaseModel):
     id: str | None = None
 
     _session: Any = PrivateAttr(default=None)
-    # The field values as last loaded or saved, to find changed fields. None on a loaded object
-    # whose fields contain no lists or dicts, until a field is set: its values are then the snapshot.
+    # The field values as last loaded or saved, to find changed fields. None on a loaded object whose
+    # fields contain no lists or dicts until a field is set, because its values are the loaded ones.
     _snapshot: dict[str, Any] | None = PrivateAttr(default_factory=dict)
     _related: dict[str, Any] = PrivateAttr(default_factory=dict)
     # Names of the fields the caller set. A frozenset, replaced on change, so that a loaded object
@@ -682,7 +682,7 @@ class Model(BaseModel):
         return super().__deepcopy__(memo)
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Any:
-        """Return a copy as pydantic does; the copy tracks changes on its own, ``update`` included."""
+        """Return a copy as pydantic does. The copy tracks its own changes, ``update`` included."""
         private: dict[str, Any] | None = self.__pydantic_private__
         snapshot = None if private is None else private["_snapshot"]
         if private is not None and snapshot is None:

@@ -157,7 +157,7 @@ def test_close_empties_identity_map(fake_hub):
 
 
 @pytest.mark.parametrize("read_ahead", [True, False])
-def test_close_mid_listing_raises_closed(fake_hub, read_ahead):
+def test_close_mid_listing_raises(fake_hub, read_ahead):
     seed_realms(fake_hub, 120)
     fake_hub.add_fault("GET", "/auth/realms", delay=0.3, query={"page[offset]": "50"})
     session = make_session(fake_hub, read_ahead=read_ahead)
@@ -174,7 +174,8 @@ def test_close_mid_listing_raises_closed(fake_hub, read_ahead):
     assert len(session.identity_map) == 0
     assert not wait_for_no_read_ahead_threads()
     if read_ahead:
-        # The fake Hub logs the delayed page 2 when it answers, which must happen before the next test.
+        # The fake Hub logs the delayed page 2 when it sends the response, which must happen before
+        # the next test starts.
         logged(fake_hub, "/auth/realms", "GET", count=2)
 
 
@@ -195,7 +196,7 @@ def test_closed_iterator_stops_retries(fake_hub):
         assert len(fake_hub.requests_to("/auth/realms", "GET")) <= 2
 
 
-def test_close_during_retry_wait_raises_closed(fake_hub):
+def test_close_ends_retry_wait(fake_hub):
     fake_hub.add_fault("GET", "/auth/realms", status=503, retry_after=3, times=3)
     session = make_session(fake_hub)
     outcome = []
