@@ -17,6 +17,7 @@ import types
 import typing
 import warnings
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Union
@@ -732,13 +733,17 @@ class Model(BaseModel):
                 identity_map.touch(existing)  # type: ignore[union-attr]
             return existing
 
+        plan = _hub_plan(cls)
         data, embedded = cls._split_embedded(payload, session)
         obj = cls._parse_hub_data(data)
+        if len(obj.__pydantic_fields_set__) == plan.field_count:
+            # A record with every field shares one fields-set per class instead of keeping its own.
+            _FIELDS_SET_SLOT.__set__(obj, plan.every_field)
         # One update of the private dict instead of four trips through pydantic's __setattr__.
         obj.__pydantic_private__.update(
             _session=session,
             _persisted=record_id is not None or not cls._records_have_ids,
-            _snapshot=obj._field_values() if _hub_plan(cls).mutable_fields else None,
+            _snapshot=obj._field_values() if plan.mutable_fields else None,
             _related=embedded,
         )
 
@@ -1092,6 +1097,8 @@ _PRIVATE_ATTRIBUTES = frozenset({"_session", "_snapshot", "_related", "_user_set
 
 # The descriptor of the slot in which pydantic keeps an object's private attributes.
 _PRIVATE_SLOT = BaseModel.__dict__["__pydantic_private__"]
+# The descriptor of the slot in which pydantic keeps the names of the fields that were set.
+_FIELDS_SET_SLOT = BaseModel.__dict__["__pydantic_fields_set__"]
 
 
 def _init_private_attributes(self: Model, context: Any, /) -> None:
@@ -1141,6 +1148,58 @@ class _HubPlan:
     mutable_fields: tuple[str, ...]
     # Keys under which a record may embed a related record.
     relation_keys: frozenset[str]
+    # The number of fields, and the fields-set shared by loaded objects that have every field set.
+    field_count: int
+    every_field: _EveryField
+
+
+class _EveryField(set):  # type: ignore[type-arg]
+    """The names of all fields of one model, as the ``model_fields_set`` that its loaded objects share.
+
+    A set per object took 728 bytes per loaded node (``sys.getsizeof``) and was one more object for
+    the garbage collector to scan. Pydantic adds the name of each assigned field, which changes
+    nothing here. A change that would remove a name or add another one raises ``TypeError``.
+    Copies are plain sets.
+    """
+
+    __slots__ = ("_model_name",)
+
+    def __init__(self, model_name: str, names: Iterable[str]) -> None:
+        super().__init__(names)
+        self._model_name = model_name
+
+    def _reject(self, *args: Any) -> Any:
+        raise TypeError(
+            f"The model_fields_set of a loaded {self._model_name} is shared with the other loaded objects, "
+            "so it cannot be changed. Change a copy instead: set(obj.model_fields_set)."
+        )
+
+    def add(self, name: Any) -> None:
+        if name not in self:
+            self._reject()
+
+    def update(self, *others: Iterable[Any]) -> None:
+        for other in others:
+            for name in other:
+                self.add(name)
+
+    # typeshed ignores the same error on set.__ior__ itself.
+    def __ior__(self, other: AbstractSet[Any]) -> _EveryField:  # type: ignore[misc]
+        self.update(other)
+        return self
+
+    discard = remove = pop = clear = _reject
+    difference_update = intersection_update = symmetric_difference_update = _reject
+    __isub__ = __iand__ = __ixor__ = _reject
+
+    def __copy__(self) -> set[Any]:
+        return set(self)
+
+    def __deepcopy__(self, memo: Any) -> set[Any]:
+        return set(self)
+
+    def __reduce__(self) -> Any:
+        return (set, (list(self),))
 
 
 _hub_plans: dict[type, _HubPlan] = {}
@@ -1162,7 +1221,13 @@ def _hub_plan(cls: type[Model]) -> _HubPlan:
         meta = getattr(cls, "_meta", None)
         relation_keys = frozenset(relation.wire_name for relation in meta.relations.values()) if meta else frozenset()
         # Two threads may build the same plan; either result is correct.
-        plan = _hub_plans[cls] = _HubPlan(direct=direct, mutable_fields=mutable, relation_keys=relation_keys)
+        plan = _hub_plans[cls] = _HubPlan(
+            direct=direct,
+            mutable_fields=mutable,
+            relation_keys=relation_keys,
+            field_count=len(cls.model_fields),
+            every_field=_EveryField(cls.__name__, cls.model_fields),
+        )
     return plan
 
 

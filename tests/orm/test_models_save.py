@@ -294,3 +294,55 @@ def test_deep_copy_shares_session(session):
         copied.hidden = True
         assert copied.changed_fields() == ["hidden"]
         assert node.changed_fields() == []
+
+
+def test_loaded_nodes_share_fields_set(fake_hub, session):
+    for name in ("lab-1", "lab-2"):
+        Node.objects.using(session).create(name=name)
+    session.clear()
+
+    first, second = Node.objects.using(session).order_by("name")
+    assert first.model_fields_set is second.model_fields_set
+    assert first.model_fields_set == set(Node.model_fields)
+    assert first.model_dump(exclude_unset=True)["name"] == "lab-1"
+
+    # Assigning a field adds a name that is already in the set, so the other object is unaffected.
+    first.hidden = True
+    assert first.changed_fields() == ["hidden"]
+    assert second.changed_fields() == []
+    first.save()
+    [request] = logged(fake_hub, f"/core/nodes/{first.id}", "POST")
+    assert request.body == {"hidden": True}
+
+
+def test_shared_fields_set_rejects_changes(session):
+    Node.objects.using(session).create(name="lab-1")
+    session.clear()
+    node = Node.objects.using(session).get(name="lab-1")
+
+    with pytest.raises(TypeError, match=r"loaded Node .* copy instead: set\(obj.model_fields_set\)"):
+        node.model_fields_set.discard("name")
+    with pytest.raises(TypeError, match="loaded Node"):
+        node.model_fields_set.add("not_a_field")
+    assert "name" in node.model_fields_set
+
+    renamed = node.model_copy(update={"name": "lab-2"})
+    assert type(renamed.model_fields_set) is set
+    assert renamed.name == "lab-2"
+    assert node.name == "lab-1"
+    for copied in (copy.copy(node), copy.deepcopy(node)):
+        assert type(copied.model_fields_set) is set
+        copied.model_fields_set.discard("name")
+    assert "name" in node.model_fields_set
+
+
+def test_partial_record_owns_fields_set(session):
+    Node.objects.using(session).create(name="lab-1")
+    session.clear()
+    loaded = Node.objects.using(session).get(name="lab-1")
+    payload = {key: value for key, value in loaded.model_dump(by_alias=True).items() if key != "publicKey"}
+    payload["id"] = "8c1b7f3e-2f44-4d0e-9a35-6f5b0c3d9e21"
+
+    partial = Node._from_hub(payload, session)
+    assert type(partial.model_fields_set) is set
+    assert "public_key" not in partial.model_fields_set
