@@ -2,21 +2,19 @@
 
 A ``QuerySet`` sends nothing until it is evaluated (iterated, sliced with an index, counted,
 ``len()``-ed or asked for one object). Lists are read in pages of at most 50 rows, the Hub's
-maximum, advancing by the rows received until ``meta.total`` is reached. With read-ahead, a worker
-thread requests the pages while the caller's thread turns earlier ones into objects.
+maximum, advancing by the rows received until ``meta.total`` is reached. With read-ahead, the
+rows of one page are turned into objects while the request for the next page waits for the Hub.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
-import threading
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from flame_hub import _display, _progress, errors
 from flame_hub._lookups import FilterCondition, build_filter, check_id
-from flame_hub._transport import CLOSED_MESSAGE, stop_retries_when
+from flame_hub._transport import CLOSED_MESSAGE
 from flame_hub.models._base import Model, _unwrap
 
 if TYPE_CHECKING:
@@ -493,12 +491,20 @@ class QuerySet(Generic[M]):
             c.wire_field == wire and c.lookup == "exact" and not c.value.startswith("!") for c in self._conditions
         )
 
-    def _request_page(self, *, limit: int, offset: int, for_count: bool = False, session: Any = None) -> dict[str, Any]:
+    def _request_page(
+        self,
+        *,
+        limit: int,
+        offset: int,
+        for_count: bool = False,
+        session: Any = None,
+        while_waiting: Callable[[], None] | None = None,
+    ) -> dict[str, Any]:
         meta = self.model._meta
         params = self._list_params(limit=limit, offset=offset, for_count=for_count)
         if session is None:
             session = self._get_session()
-        body = session.request_json(meta.service, "GET", meta.path, params=params)
+        body = session.request_json(meta.service, "GET", meta.path, params=params, while_waiting=while_waiting)
         if not isinstance(body, Mapping) or not isinstance(body.get("data"), list):
             raise errors.HubError(f"GET {meta.path} returned a body that is not a list: {body!r:.200}.")
         return dict(body)
@@ -510,30 +516,40 @@ class QuerySet(Generic[M]):
         does. Rows that the identity map's cache would evict before the last row arrives are then
         not put into that cache at all.
         """
-        # Checked here, so that the error comes from the caller's thread and no worker starts.
         self._check_listable()
         session = self._get_session()
         seen: set[str] = set()
-        pages = _read_ahead(self._pages(session)) if session.read_ahead else self._pages(session)
+        pages = self._pages(session)
         cache_size = session.identity_map.maxsize
         received = 0
 
+        def build(body: dict[str, Any]) -> list[M]:
+            nonlocal received
+            # A closed Session's identity map stays empty, so a page received before the close is dropped.
+            if session.is_closed:
+                raise errors.HubError(CLOSED_MESSAGE)
+            rows = body["data"]
+            received += len(rows)
+            total = body.get("meta", {}).get("total")
+            cache = True
+            if total is not None:
+                self._hub_total = int(total)
+                end = self._hub_total if self._high is None else min(self._hub_total, self._high)
+                # Keep a margin of one page, because rows skipped as repeats insert nothing.
+                cache = not to_the_end or end - (self._low + received) < cache_size + PAGE_SIZE
+            return [self.model._from_hub(row, session, cache=cache) for row in rows]
+
         try:
-            for body in pages:
-                # A page read ahead may arrive after the Session was closed; it is dropped like a
-                # page that a closed Session can no longer request.
+            body = next(pages, None)
+            while body is not None:
+                error = None
+                if session.read_ahead:
+                    objects, following, error = _build_during_next_request(pages, body, build)
+                else:
+                    objects, following = build(body), _NOT_REQUESTED
+                # The Session may have been closed while the next page was requested.
                 if session.is_closed:
                     raise errors.HubError(CLOSED_MESSAGE)
-                rows = body["data"]
-                received += len(rows)
-                total = body.get("meta", {}).get("total")
-                cache = True
-                if total is not None:
-                    self._hub_total = int(total)
-                    end = self._hub_total if self._high is None else min(self._hub_total, self._high)
-                    # Keep a margin of one page, because rows skipped as repeats insert nothing.
-                    cache = not to_the_end or end - (self._low + received) < cache_size + PAGE_SIZE
-                objects = [self.model._from_hub(row, session, cache=cache) for row in rows]
                 self._prefetch_relations(objects, session)
 
                 for obj in objects:
@@ -543,18 +559,26 @@ class QuerySet(Generic[M]):
                             continue
                         seen.add(key)
                     yield obj
+                # The next page's error is raised once the rows before it are used.
+                if error is not None:
+                    raise error
+                body = next(pages, None) if following is _NOT_REQUESTED else following
         finally:
             pages.close()
 
-    def _pages(self, session: Any) -> Generator[dict[str, Any], None, None]:
-        """Request the pages this QuerySet covers one after the other and yield their bodies."""
+    def _pages(self, session: Any) -> Generator[dict[str, Any], Callable[[], None] | None, None]:
+        """Request the pages this QuerySet covers one after the other and yield their bodies.
+
+        A function sent into the generator runs while the request for the next page waits.
+        """
         offset = self._low
         remaining = None if self._high is None else self._high - self._low
+        while_waiting = None
 
         while remaining is None or remaining > 0:
             limit = PAGE_SIZE if remaining is None else min(PAGE_SIZE, remaining)
-            body = self._request_page(limit=limit, offset=offset, session=session)
-            yield body
+            body = self._request_page(limit=limit, offset=offset, session=session, while_waiting=while_waiting)
+            while_waiting = yield body
 
             # NOTE: offsets shift when others delete rows between two pages, so a row can then be
             # missed. Rows that shift into a page already read are skipped by id in _iter_rows().
@@ -660,58 +684,44 @@ class QuerySet(Generic[M]):
         return params
 
 
-# Seconds between the checks of a read-ahead worker, while its page waits, whether the consumer stopped.
-_READ_AHEAD_POLL = 0.05
-
-T = TypeVar("T")
+# Marks that the page after the current one has not been requested yet.
+_NOT_REQUESTED: Any = object()
 
 
-def _read_ahead(pages: Generator[T, None, None]) -> Generator[T, None, None]:
-    """Yield the items of ``pages`` while a worker thread already produces the next one.
+def _build_during_next_request(
+    pages: Generator[dict[str, Any], Callable[[], None] | None, None],
+    body: dict[str, Any],
+    build: Callable[[dict[str, Any]], list[M]],
+) -> tuple[list[M], dict[str, Any] | None, Exception | None]:
+    """Request the page after ``body`` and build the objects of ``body`` while the Hub prepares it.
 
-    The worker runs ``pages`` by itself, so its requests stay in order and one at a time. It keeps
-    at most one finished page that was not taken yet, and stops once this generator is closed.
+    Return the objects, the next page's body (``None`` after the last page) and the error of that
+    request. The objects are built after the request instead when it is never sent (there is no
+    next page, or it failed before sending) or when the transport reports no wait.
     """
-    finished: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
-    stop = threading.Event()
+    built: list[list[M] | Exception] = []
 
-    def hand_over(kind: str, value: Any) -> bool:
-        while not stop.is_set():
-            try:
-                finished.put((kind, value), timeout=_READ_AHEAD_POLL)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        # Retries of a page wait no longer than the consumer wants the rows.
-        stop_retries_when(stop)
+    def build_now() -> None:
         try:
-            for page in pages:
-                if not hand_over("page", page):
-                    return
-        except BaseException as exc:  # noqa: BLE001 - raised again in the consumer's thread
-            hand_over("error", exc)
-        else:
-            hand_over("end", None)
-        finally:
-            stop_retries_when(None)
-            pages.close()
+            built.append(build(body))
+        except Exception as exc:  # noqa: BLE001 - raised below, outside the request
+            built.append(exc)
 
-    worker = threading.Thread(target=produce, name="flame-hub-read-ahead", daemon=True)
-    worker.start()
+    following: dict[str, Any] | None = None
+    error: Exception | None = None
     try:
-        while True:
-            kind, value = finished.get()
-            if kind == "page":
-                yield value
-            elif kind == "error":
-                raise value
-            else:
-                return
-    finally:
-        stop.set()
+        following = pages.send(build_now)
+    except StopIteration:
+        pass
+    except Exception as exc:  # noqa: BLE001 - raised by the caller after the rows before it
+        error = exc
+    if not built:
+        build_now()
+
+    objects = built[0]
+    if isinstance(objects, Exception):
+        raise objects
+    return objects, following, error
 
 
 class Manager(Generic[M]):

@@ -9,7 +9,7 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -62,8 +62,9 @@ class Session:
     ``timeout`` is seconds for every phase, a ``(connect, read)`` pair or an ``httpx2.Timeout``;
     ``retries`` is a count, a ``flame_hub.Retry`` or ``0``/``False`` to turn retries off.
     ``cache_ttl`` and ``cache_size`` configure the identity map; ``lazy`` is ``"select"`` (load
-    relations on access) or ``"raise"`` (forbid hidden requests). ``read_ahead`` requests the pages
-    of a list on a worker thread while earlier ones are turned into objects. ``client`` is an
+    relations on access) or ``"raise"`` (forbid hidden requests). With ``read_ahead``, a list
+    requests its next page before it returns the rows of the current one, and turns those rows
+    into objects while the Hub prepares that page. ``client`` is an
     httpx2 client to send through instead of a new one; the caller keeps and closes it.
     """
 
@@ -217,6 +218,7 @@ class Session:
         timeout: TimeoutTypes | None = None,
         stream: bool = False,
         data: Any = None,
+        while_waiting: Callable[[], None] | None = None,
     ) -> httpx2.Response:
         """Send a request to ``service`` and return the response; raise ``flame_hub.errors`` for failures.
 
@@ -224,7 +226,9 @@ class Session:
         ``(key, value)`` pairs, sent in order. GET, HEAD and DELETE of one record are retried as
         the Session's ``retries`` allow; other requests are sent once. A rejected token is
         renewed and the request sent once more. With ``stream=True`` the body of a successful
-        response is not read: read it and close the response.
+        response is not read: read it and close the response. ``while_waiting`` is called at most
+        once, after the request has been sent and before its response is read. Work done there
+        overlaps with the Hub's. It must not raise.
         """
         if self._closed:
             raise HubError(CLOSED_MESSAGE)
@@ -255,7 +259,10 @@ class Session:
                 data=data,
                 timeout=timeout,
                 stream=stream,
+                while_waiting=while_waiting,
             )
+            # A request sent again after a token renewal has no work left to overlap.
+            while_waiting = None
             if response.status_code < 400:
                 return response
             if stream:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -149,18 +148,25 @@ def remember_file_positions(files: Any) -> Callable[[], None]:
     return rewind
 
 
-# Per thread: an event that, once set, stops retries of the requests this thread sends.
-_retry_stops = threading.local()
-
 # Seconds between checks, during a wait before a retry, whether the wait should end early.
 _PAUSE_STEP = 0.05
 
 CLOSED_MESSAGE = "This Session is closed; create a new Session to send requests."
 
 
-def stop_retries_when(event: threading.Event | None) -> None:
-    """Give up retries of this thread's requests once ``event`` is set (``None``: never)."""
-    _retry_stops.event = event
+def _call_once_sent(task: Callable[[], None]) -> Callable[[str, dict[str, Any]], None]:
+    """Return an httpcore trace callback that calls ``task`` once, when the first response starts to be read.
+
+    httpcore reports ``http11.receive_response_headers.started`` (``http2.`` for HTTP/2) after the
+    request has been written and before it waits for the response.
+    """
+    pending = [task]
+
+    def trace(event: str, info: dict[str, Any]) -> None:
+        if pending and event.endswith(".receive_response_headers.started"):
+            pending.pop()()
+
+    return trace
 
 
 class Transport:
@@ -202,21 +208,32 @@ class Transport:
         data: Any = None,
         timeout: TimeoutTypes | None = None,
         stream: bool = False,
+        while_waiting: Callable[[], None] | None = None,
     ) -> httpx2.Response:
         """Send one request and return the response of any status; raise ``TransportError`` or ``Timeout``.
 
         ``idempotent`` allows retries on connection failures, timeouts and the statuses of ``retry``.
+        ``while_waiting`` is called at most once, in this thread, once the request has been sent and
+        before its response is read. It must not raise.
         """
         method = method.upper()
         effective_timeout = self.timeout if timeout is None else build_timeout(timeout)
         retry = self.retry if idempotent else Retry(total=0)
         started = time.monotonic()
         retry_number = 0
+        extensions = None if while_waiting is None else {"trace": _call_once_sent(while_waiting)}
 
         while True:
             request = self.client.build_request(
-                method, url, headers=headers, json=json, content=content, files=files, data=data,
+                method,
+                url,
+                headers=headers,
+                json=json,
+                content=content,
+                files=files,
+                data=data,
                 timeout=effective_timeout,
+                extensions=extensions,
             )
             sent_at = time.monotonic()
             try:
@@ -268,22 +285,17 @@ class Transport:
                 # The body was read above, so the caller can still turn the response into an error.
                 return response
 
-    def _retries_stopped(self) -> bool:
-        """Return whether no retry should happen: the Transport was closed or this thread's retries stopped."""
-        stop = getattr(_retry_stops, "event", None)
-        return self._closed or (stop is not None and stop.is_set())
-
     def _pause(self, seconds: float, method: str, url: str, reason: str, retry_number: int, retry: Retry) -> bool:
         """Log the retry and wait ``seconds`` before it.
 
-        Return True instead, at once or before the time is up, when the retry should not happen.
+        Return True instead, at once or before the time is up, when the Transport was closed.
         """
-        if self._retries_stopped():
+        if self._closed:
             return True
         self._log_retry(method, url, reason, seconds, retry_number, retry)
         deadline = time.monotonic() + seconds
         while True:
-            if self._retries_stopped():
+            if self._closed:
                 return True
             remaining = deadline - time.monotonic()
             if remaining <= 0:

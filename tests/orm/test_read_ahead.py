@@ -1,14 +1,20 @@
-"""Read-ahead: later pages of a list are requested while earlier ones are turned into objects."""
+"""Read-ahead: a list requests its next page before it returns the rows of the current one.
+
+The rows of the current page are turned into objects while that request waits for the Hub.
+"""
 
 import threading
 import time
+import warnings
 
 import pytest
 from _orm_helpers import logged, make_session, settle
 
 from flame_hub import errors
 from flame_hub.errors import ConfigurationError
-from flame_hub.models import Realm
+from flame_hub.models import Node, Realm
+
+NODE_ID = "5b0c1f62-9d4e-4e8a-8f3e-2a7c6d1b9e40"
 
 PAGE_1 = "sort=name&page[limit]=50&page[offset]=0"
 PAGE_2 = "sort=name&page[limit]=50&page[offset]=50"
@@ -26,15 +32,11 @@ def realm_queries(hub):
     return [record.query for record in hub.requests_to("/auth/realms", "GET")]
 
 
-def read_ahead_threads():
-    return [thread for thread in threading.enumerate() if thread.name.startswith("flame-hub-read-ahead")]
-
-
-def wait_for_no_read_ahead_threads():
-    deadline = time.monotonic() + 5.0
-    while read_ahead_threads() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return read_ahead_threads()
+def wait_until(condition, seconds):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return condition()
 
 
 @pytest.mark.parametrize("read_ahead", [True, False])
@@ -56,7 +58,7 @@ def test_next_page_requested_early(fake_hub):
     with make_session(fake_hub) as session:
         rows = Realm.objects.using(session).order_by("name").iterator()
         assert next(rows).name == "master"
-        # One row of page 1 is consumed, and page 2 is already on its way.
+        # The first row of page 1 is returned once page 2 has been received.
         queries = [record.query for record in logged(fake_hub, "/auth/realms", "GET", count=2)]
         assert queries == [PAGE_1, PAGE_2]
         assert len(list(rows)) == 60
@@ -111,7 +113,6 @@ def test_page_error_raised_at_its_rows(fake_hub):
             next(rows)
 
     assert [realm.name for realm in received[:2]] == ["master", "realm-000"]
-    assert not wait_for_no_read_ahead_threads()
 
 
 def test_page_error_leaves_queryset_unevaluated(fake_hub):
@@ -126,7 +127,7 @@ def test_page_error_leaves_queryset_unevaluated(fake_hub):
         assert len(queryset) == 61
 
 
-def test_early_stop_ends_thread(fake_hub):
+def test_early_stop_requests_no_more(fake_hub):
     seed_realms(fake_hub, 220)
     fake_hub.clear_requests()
 
@@ -134,9 +135,47 @@ def test_early_stop_ends_thread(fake_hub):
         for realm in Realm.objects.using(session).order_by("name").iterator():
             if realm.name == "realm-010":
                 break
-        assert not wait_for_no_read_ahead_threads()
-        # Page 1 was in use, page 2 waited for it, and page 3 may have been on its way.
-        assert realm_queries(fake_hub) in ([PAGE_1, PAGE_2], [PAGE_1, PAGE_2, PAGE_3])
+        # Page 1 was in use, and page 2 had been received before its first row was returned.
+        assert realm_queries(fake_hub) == [PAGE_1, PAGE_2]
+
+
+def test_listing_starts_no_thread(fake_hub):
+    seed_realms(fake_hub, 120)
+    before = set(threading.enumerate())
+
+    with make_session(fake_hub) as session:
+        rows = Realm.objects.using(session).order_by("name").iterator()
+        next(rows)
+        during = set(threading.enumerate())
+        assert len(list(rows)) == 120
+
+    assert during == before
+
+
+@pytest.mark.parametrize("read_ahead", [True, False])
+def test_rows_built_while_next_page_waits(fake_hub, read_ahead):
+    # Page 1 has one node with a type this library does not know, whose warning marks when page 1
+    # is turned into objects. The response to page 2 comes after a delay.
+    record = {"id": NODE_ID, "name": "future-node", "type": "quantum", "online": False}
+    page_1 = {"data": [record], "meta": {"total": 2}}
+    fake_hub.add_fault("GET", "/core/nodes", status=200, body=page_1, query={"page[offset]": "0"})
+    page_2 = fake_hub.add_fault("GET", "/core/nodes", delay=0.5, query={"page[offset]": "1"})
+    seen_while_building = []
+
+    def note_warning(*args, **kwargs):
+        # The fake Hub counts a fault down when the request arrives, and logs a request once it responds.
+        received = wait_until(lambda: page_2.times == 0, seconds=0.3)
+        responded = len(fake_hub.requests_to("/core/nodes", "GET")) == 2
+        seen_while_building.append((received, responded))
+
+    with make_session(fake_hub, read_ahead=read_ahead) as session, warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = note_warning
+        nodes = list(Node.objects.using(session))
+
+    assert [node.id for node in nodes] == [NODE_ID]
+    # With read-ahead, page 2 was received but had no response yet. Without it, page 2 was not requested yet.
+    assert seen_while_building == [(read_ahead, False)]
 
 
 def test_read_ahead_rejects_non_bool(fake_hub):
@@ -172,28 +211,18 @@ def test_close_mid_listing_raises(fake_hub, read_ahead):
     assert len(received) == 50
     assert type(info.value) is errors.HubError
     assert len(session.identity_map) == 0
-    assert not wait_for_no_read_ahead_threads()
-    if read_ahead:
-        # The fake Hub logs the delayed page 2 when it sends the response, which must happen before
-        # the next test starts.
-        logged(fake_hub, "/auth/realms", "GET", count=2)
 
 
-def test_closed_iterator_stops_retries(fake_hub):
-    seed_realms(fake_hub, 60)
-    fake_hub.add_fault("GET", "/auth/realms", status=503, retry_after=2, times=3, query={"page[offset]": "50"})
+def test_while_waiting_runs_once(fake_hub):
+    fake_hub.add_fault("GET", "/auth/realms", status=503, times=1)
+    calls = []
 
-    with make_session(fake_hub) as session:
-        rows = Realm.objects.using(session).order_by("name").iterator()
-        next(rows)
-        rows.close()
+    with make_session(fake_hub, retries=1) as session:
+        session.request("auth", "GET", "realms", while_waiting=lambda: calls.append("run"))
 
-        # Three retries would keep the worker for 6 s; it ends at its next check instead.
-        deadline = time.monotonic() + 3.0
-        while read_ahead_threads() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert not read_ahead_threads()
-        assert len(fake_hub.requests_to("/auth/realms", "GET")) <= 2
+    # The first attempt and its retry were sent, and the function ran during the first one only.
+    assert len(fake_hub.requests_to("/auth/realms", "GET")) == 2
+    assert calls == ["run"]
 
 
 def test_close_ends_retry_wait(fake_hub):
