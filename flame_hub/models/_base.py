@@ -736,8 +736,9 @@ class Model(BaseModel):
         plan = _hub_plan(cls)
         data, embedded = cls._split_embedded(payload, session)
         obj = cls._parse_hub_data(data)
-        if len(obj.__pydantic_fields_set__) == plan.field_count:
-            # A record with every field shares one fields-set per class instead of keeping its own.
+        # Pydantic also counts keys the model does not declare, so a record with every field has as
+        # many names as the model has fields and no extra keys. It shares one fields-set per class.
+        if len(obj.__pydantic_fields_set__) == plan.field_count and not obj.__pydantic_extra__:
             _FIELDS_SET_SLOT.__set__(obj, plan.every_field)
         # One update of the private dict instead of four trips through pydantic's __setattr__.
         obj.__pydantic_private__.update(
@@ -831,14 +832,21 @@ class Model(BaseModel):
 
         snapshot = private["_snapshot"]
         mutable = _hub_plan(cls).mutable_fields
-        for name in parsed.model_fields_set:
+        received = parsed.model_fields_set
+        for name in received:
+            # Keys the model does not declare are in the fields-set too; they are merged as extras below.
+            if name not in parsed.__dict__:
+                continue
             value = parsed.__dict__[name]
             # Without a snapshot no field is dirty, so the new values are the snapshot as well.
             if snapshot is not None:
                 snapshot[name] = _snapshot_copy(value) if name in mutable else value
             if name not in dirty:
                 self.__dict__[name] = value
-        self.__pydantic_fields_set__.update(parsed.model_fields_set)
+        known = self.__pydantic_fields_set__
+        if not received <= known:
+            # A new set, because the old one may be the read-only set that loaded objects share.
+            _FIELDS_SET_SLOT.__set__(self, known | received)
         if parsed.__pydantic_extra__:
             if self.__pydantic_extra__ is None:
                 self.__pydantic_extra__ = {}
@@ -1178,6 +1186,10 @@ class _EveryField(set):  # type: ignore[type-arg]
         if name not in self:
             self._reject()
 
+    def discard(self, name: Any) -> None:
+        if name in self:
+            self._reject()
+
     def update(self, *others: Iterable[Any]) -> None:
         for other in others:
             for name in other:
@@ -1188,7 +1200,7 @@ class _EveryField(set):  # type: ignore[type-arg]
         self.update(other)
         return self
 
-    discard = remove = pop = clear = _reject
+    remove = pop = clear = _reject
     difference_update = intersection_update = symmetric_difference_update = _reject
     __isub__ = __iand__ = __ixor__ = _reject
 

@@ -324,6 +324,9 @@ def test_shared_fields_set_rejects_changes(session):
         node.model_fields_set.discard("name")
     with pytest.raises(TypeError, match="loaded Node"):
         node.model_fields_set.add("not_a_field")
+    # Changes that leave the set as it is are allowed.
+    node.model_fields_set.discard("not_a_field")
+    node.model_fields_set.add("name")
     assert "name" in node.model_fields_set
 
     renamed = node.model_copy(update={"name": "lab-2"})
@@ -346,3 +349,36 @@ def test_partial_record_owns_fields_set(session):
     partial = Node._from_hub(payload, session)
     assert type(partial.model_fields_set) is set
     assert "public_key" not in partial.model_fields_set
+
+
+def test_unknown_key_does_not_stand_in_for_field(session):
+    Node.objects.using(session).create(name="lab-1")
+    session.clear()
+    loaded = Node.objects.using(session).get(name="lab-1")
+    payload = {key: value for key, value in loaded.model_dump(by_alias=True).items() if key != "publicKey"}
+    payload["id"] = "0d7e4c2a-6b1f-4f3e-8a59-3c2b1e0f9d84"
+    payload["keyOfANewerHub"] = "x"
+
+    partial = Node._from_hub(payload, session)
+    assert type(partial.model_fields_set) is set
+    assert "public_key" not in partial.model_fields_set
+    assert "public_key" not in partial.model_dump(exclude_unset=True)
+    assert partial.model_extra == {"keyOfANewerHub": "x"}
+
+
+def test_reread_record_with_unknown_key(fake_hub, session):
+    Node.objects.using(session).create(name="lab-1")
+    session.clear()
+    node = Node.objects.using(session).get(name="lab-1")
+    record = node.model_dump(by_alias=True, mode="json")
+    record["keyOfANewerHub"] = "x"
+    fake_hub.add_fault("GET", f"/core/nodes/{node.id}", status=200, body={"data": record})
+    fake_hub.add_fault("GET", "/core/nodes", status=200, body={"data": [record], "meta": {"total": 1}})
+
+    node.refresh()
+    [listed] = Node.objects.using(session).all()
+
+    assert listed is node
+    assert node.model_extra == {"keyOfANewerHub": "x"}
+    assert "keyOfANewerHub" in node.model_fields_set
+    assert node.name == "lab-1"
