@@ -525,7 +525,7 @@ class QuerySet(Generic[M]):
 
         def build(body: dict[str, Any]) -> list[M]:
             nonlocal received
-            # A closed Session's identity map stays empty, so a page received before the close is dropped.
+            # A closed Session's identity map stays empty, so a page not yet built at the close is dropped.
             if session.is_closed:
                 raise errors.HubError(CLOSED_MESSAGE)
             rows = body["data"]
@@ -547,9 +547,6 @@ class QuerySet(Generic[M]):
                     objects, following, error = _build_during_next_request(pages, body, build)
                 else:
                     objects, following = build(body), _NOT_REQUESTED
-                # The Session may have been closed while the next page was requested.
-                if session.is_closed:
-                    raise errors.HubError(CLOSED_MESSAGE)
                 self._prefetch_relations(objects, session)
 
                 for obj in objects:

@@ -154,19 +154,31 @@ _PAUSE_STEP = 0.05
 CLOSED_MESSAGE = "This Session is closed; create a new Session to send requests."
 
 
-def _call_once_sent(task: Callable[[], None]) -> Callable[[str, dict[str, Any]], None]:
-    """Return an httpcore trace callback that calls ``task`` once, when the first response starts to be read.
+class _WhileWaiting:
+    """An httpcore trace callback that calls ``task`` once, when the first response starts to be read.
 
     httpcore reports ``http11.receive_response_headers.started`` (``http2.`` for HTTP/2) after the
-    request has been written and before it waits for the response.
+    request has been written and before it waits for the response. ``spent`` is the time the task
+    took, which the request's own timings leave out. An exception of the task is kept in ``error``,
+    because raised inside httpcore it would end the request.
     """
-    pending = [task]
 
-    def trace(event: str, info: dict[str, Any]) -> None:
-        if pending and event.endswith(".receive_response_headers.started"):
-            pending.pop()()
+    def __init__(self, task: Callable[[], None]) -> None:
+        self.task: Callable[[], None] | None = task
+        self.spent = 0.0
+        self.error: Exception | None = None
 
-    return trace
+    def __call__(self, event: str, info: dict[str, Any]) -> None:
+        task = self.task
+        if task is not None and event.endswith(".receive_response_headers.started"):
+            self.task = None
+            began = time.monotonic()
+            try:
+                task()
+            except Exception as exc:  # noqa: BLE001 - raised by Transport.send once the request ends
+                self.error = exc
+            finally:
+                self.spent = time.monotonic() - began
 
 
 class Transport:
@@ -214,14 +226,23 @@ class Transport:
 
         ``idempotent`` allows retries on connection failures, timeouts and the statuses of ``retry``.
         ``while_waiting`` is called at most once, in this thread, once the request has been sent and
-        before its response is read. It must not raise.
+        before its response is read. An exception it raises is raised when the request has ended.
         """
         method = method.upper()
         effective_timeout = self.timeout if timeout is None else build_timeout(timeout)
         retry = self.retry if idempotent else Retry(total=0)
         started = time.monotonic()
         retry_number = 0
-        extensions = None if while_waiting is None else {"trace": _call_once_sent(while_waiting)}
+        waiting = None if while_waiting is None else _WhileWaiting(while_waiting)
+        extensions = None if waiting is None else {"trace": waiting}
+
+        def time_in_task() -> float:
+            # The caller's work during the wait counts neither in the logged time nor in max_elapsed.
+            return 0.0 if waiting is None else waiting.spent
+
+        def raise_task_error() -> None:
+            if waiting is not None and waiting.error is not None:
+                raise waiting.error
 
         while True:
             request = self.client.build_request(
@@ -235,7 +256,7 @@ class Transport:
                 timeout=effective_timeout,
                 extensions=extensions,
             )
-            sent_at = time.monotonic()
+            sent_at = time.monotonic() - time_in_task()
             try:
                 response = self.client.send(request, stream=stream)
             except RuntimeError:
@@ -244,6 +265,7 @@ class Transport:
                     raise HubError(CLOSED_MESSAGE) from None
                 raise
             except httpx2.TransportError as exc:
+                raise_task_error()
                 if self._closed:
                     raise HubError(CLOSED_MESSAGE) from exc
                 # httpx2.TimeoutException is a TransportError too, but it gets its own reason and error class.
@@ -257,7 +279,7 @@ class Transport:
                     message = _failure_message(method, url, reason, exc)
                     error = TransportError(message, url=url, method=method, request=request, reason=reason)
 
-                wait = self._next_wait(retry, retry_number + 1, started, None)
+                wait = self._next_wait(retry, retry_number + 1, started + time_in_task(), None)
                 if wait is None:
                     raise error from exc
                 retry_number += 1
@@ -265,13 +287,16 @@ class Transport:
                     raise (HubError(CLOSED_MESSAGE) if self._closed else error) from exc
                 continue
 
-            elapsed_ms = (time.monotonic() - sent_at) * 1000
+            elapsed_ms = (time.monotonic() - sent_at - time_in_task()) * 1000
             logger.debug("%s %s -> %d (%.1f ms)", method, url, response.status_code, elapsed_ms)
+            if waiting is not None and waiting.error is not None:
+                response.close()
+                raise_task_error()
 
             if response.status_code not in retry.statuses:
                 return response
             advised = _advised_wait(response, stream)
-            wait = self._next_wait(retry, retry_number + 1, started, advised)
+            wait = self._next_wait(retry, retry_number + 1, started + time_in_task(), advised)
             if wait is None:
                 return response
             retry_number += 1

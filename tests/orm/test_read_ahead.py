@@ -3,6 +3,8 @@
 The rows of the current page are turned into objects while that request waits for the Hub.
 """
 
+import logging
+import re
 import threading
 import time
 import warnings
@@ -213,6 +215,38 @@ def test_close_mid_listing_raises(fake_hub, read_ahead):
     assert len(session.identity_map) == 0
 
 
+@pytest.mark.parametrize("read_ahead", [True, False])
+def test_close_from_other_thread_mid_request(fake_hub, read_ahead):
+    seed_realms(fake_hub, 120)
+    fake_hub.add_fault("GET", "/auth/realms", delay=1.0, query={"page[offset]": "50"})
+    session = make_session(fake_hub, read_ahead=read_ahead)
+    received = []
+    closer = threading.Timer(0.2, session.close)
+
+    closer.start()
+    with pytest.raises(errors.HubError, match="This Session is closed"):
+        for realm in Realm.objects.using(session).order_by("name").iterator():
+            received.append(realm.name)
+    closer.join()
+
+    # Page 1 arrived before the close, so its rows are returned. Page 2 arrived after it and is dropped.
+    assert len(received) == 50
+    assert received[:2] == ["master", "realm-000"]
+    assert len(session.identity_map) == 0
+
+
+def test_logged_time_leaves_out_task(fake_hub, caplog):
+    with make_session(fake_hub) as session:
+        session.auth.access_token(session)
+        with caplog.at_level(logging.DEBUG, logger="flame_hub._transport"):
+            session.request("auth", "GET", "realms", while_waiting=lambda: time.sleep(0.5))
+
+    [message] = [record.getMessage() for record in caplog.records if "/auth/realms" in record.getMessage()]
+    milliseconds = float(re.search(r"\((\d+\.\d) ms\)", message).group(1))
+    # The task slept 0.5 s during the request; the logged time is the request's own.
+    assert milliseconds < 400
+
+
 def test_while_waiting_runs_once(fake_hub):
     fake_hub.add_fault("GET", "/auth/realms", status=503, times=1)
     calls = []
@@ -249,3 +283,16 @@ def test_close_ends_retry_wait(fake_hub):
     assert len(outcome) == 1
     assert type(outcome[0]) is errors.HubError
     assert "This Session is closed" in str(outcome[0])
+
+
+def test_while_waiting_error_raised_after_request(fake_hub):
+    def fail():
+        raise ValueError("task failed")
+
+    with make_session(fake_hub) as session:
+        with pytest.raises(ValueError, match="task failed"):
+            session.request("auth", "GET", "realms", while_waiting=fail)
+        # The request itself completed, and the Session keeps working.
+        assert session.request("auth", "GET", "realms").status_code == 200
+
+    assert len(fake_hub.requests_to("/auth/realms", "GET")) == 2
