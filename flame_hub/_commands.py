@@ -620,8 +620,7 @@ def add_resource_commands(subcommands: argparse._SubParsersAction) -> None:
     parser = subcommands.add_parser(
         "get",
         help="Print one record.",
-        description="Print one record by id, or by name for resources that have one. Secret fields are never "
-        "printed.",
+        description="Print one record by id, or by name for resources that have one. Secret fields are never printed.",
     )
     parser.add_argument("resource", help=resource_help)
     parser.add_argument("id", metavar="ID", help="Id or name of the record.")
@@ -711,6 +710,4 @@ def add_resource_commands(subcommands: argparse._SubParsersAction) -> None:
 
 
 def _add_format_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--format", choices=("table", "json"), default="table", help="Output format (default: table)."
-    )
+    parser.add_argument("--format", choices=("table", "json"), default="table", help="Output format (default: table).")

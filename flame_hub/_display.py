@@ -227,8 +227,7 @@ def queryset_html(queryset: QuerySet[Any], query: str) -> str:
     lines = []
     for row in rows[:MAX_ROWS]:
         cells = "".join(
-            f"<td style='text-align:left'>{html.escape(_format_value(row.__dict__.get(name)))}</td>"
-            for name in columns
+            f"<td style='text-align:left'>{html.escape(_format_value(row.__dict__.get(name)))}</td>" for name in columns
         )
         lines.append(f"<tr>{cells}</tr>")
     if len(rows) > MAX_ROWS:

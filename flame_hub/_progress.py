@@ -77,9 +77,7 @@ def progress_enabled(progress: bool | None) -> bool:
     return _in_notebook() or _stderr_is_terminal()
 
 
-def progress_bar(
-    total: int | None, *, description: str, unit: str = "it", progress: bool | None = None
-) -> Any:
+def progress_bar(total: int | None, *, description: str, unit: str = "it", progress: bool | None = None) -> Any:
     """Return a tqdm bar for ``total`` steps (``None`` when unknown), or a silent stand-in when it is off.
 
     ``unit="B"`` counts bytes and scales them to kB, MB and so on. Use the result as a context

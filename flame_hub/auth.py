@@ -282,9 +282,7 @@ class Auth(httpx2.Auth):
         else:
             self._refresh_token = None
 
-        logger.debug(
-            "Obtained an access token for %s by %s; it expires in %s s.", self._describe(), purpose, lifetime
-        )
+        logger.debug("Obtained an access token for %s by %s; it expires in %s s.", self._describe(), purpose, lifetime)
         return token.access_token
 
     def _raise_for_token_error(self, response: httpx2.Response, url: str, purpose: str) -> None:

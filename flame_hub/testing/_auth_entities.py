@@ -268,7 +268,12 @@ ROLE = EntitySpec(
         sorts=("id", "name", "updatedAt", "createdAt"),
         relations={"realm": "realm"},
         extra_indexes=(
-            ("name", "clientId", "realmId"), ("displayName",), ("builtIn",), ("target",), ("clientId",), ("realmId",)
+            ("name", "clientId", "realmId"),
+            ("displayName",),
+            ("builtIn",),
+            ("target",),
+            ("clientId",),
+            ("realmId",),
         ),
     ),
     columns=ROLE_COLUMNS,

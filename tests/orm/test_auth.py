@@ -237,8 +237,12 @@ def test_throttled_login_not_hammered(fake_hub):
 
 
 def test_throttled_login_body_retry_after(fake_hub):
-    body = {"name": "TooManyRequestsError", "message": "Too many requests.", "code": "too_many_requests",
-            "retryAfter": 12}
+    body = {
+        "name": "TooManyRequestsError",
+        "message": "Too many requests.",
+        "code": "too_many_requests",
+        "retryAfter": 12,
+    }
     fake_hub.add_fault("POST", "/auth/token", status=429, body=body)
 
     with flame_hub.Session(fake_hub.url, auth=PasswordAuth(*ADMIN)) as session:

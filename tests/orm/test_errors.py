@@ -38,9 +38,17 @@ def test_hub_body_parsed(fake_hub, session):
 
 
 def test_error_response_compatibility(fake_hub, session):
-    fake_hub.add_fault("GET", "/core/nodes/*", status=404, body={
-        "statusCode": 404, "code": "entity_not_found", "message": "The node was not found.", "issues": [],
-    })
+    fake_hub.add_fault(
+        "GET",
+        "/core/nodes/*",
+        status=404,
+        body={
+            "statusCode": 404,
+            "code": "entity_not_found",
+            "message": "The node was not found.",
+            "issues": [],
+        },
+    )
 
     with pytest.raises(errors.NotFound) as info:
         session.request("core", "GET", "nodes/00000000-0000-4000-8000-000000000000")
@@ -170,17 +178,38 @@ def test_object_does_not_exist_is_not_found():
 
 
 def test_errors_exported_at_top_level():
-    for name in ("HubError", "HubAPIError", "BadRequest", "Unauthorized", "PermissionDenied", "NotFound",
-                 "Conflict", "RateLimited", "ServerError", "TransportError", "Timeout", "AuthenticationError",
-                 "ObjectDoesNotExist", "MultipleObjectsReturned"):
+    for name in (
+        "HubError",
+        "HubAPIError",
+        "BadRequest",
+        "Unauthorized",
+        "PermissionDenied",
+        "NotFound",
+        "Conflict",
+        "RateLimited",
+        "ServerError",
+        "TransportError",
+        "Timeout",
+        "AuthenticationError",
+        "ObjectDoesNotExist",
+        "MultipleObjectsReturned",
+    ):
         assert getattr(flame_hub, name) is getattr(errors, name)
         assert name in flame_hub.__all__
 
 
 def test_api_error_is_httpx2_error(fake_hub, session):
-    fake_hub.add_fault("POST", "/core/nodes", status=409, body={
-        "statusCode": 409, "code": "entity_conflict", "message": "An entry already exists.", "issues": [],
-    })
+    fake_hub.add_fault(
+        "POST",
+        "/core/nodes",
+        status=409,
+        body={
+            "statusCode": 409,
+            "code": "entity_conflict",
+            "message": "An entry already exists.",
+            "issues": [],
+        },
+    )
 
     with pytest.raises(httpx2.HTTPError) as info:
         session.request("core", "POST", "nodes", json={"name": "lab-1"})

@@ -116,8 +116,13 @@ def test_connect_without_credentials_names_variables(monkeypatch):
     with pytest.raises(errors.ConfigurationError) as info:
         flame_hub.connect()
 
-    for name in ("FLAME_HUB_USERNAME", "FLAME_HUB_PASSWORD", "FLAME_HUB_CLIENT_ID", "FLAME_HUB_CLIENT_SECRET",
-                 "FLAME_HUB_TOKEN"):
+    for name in (
+        "FLAME_HUB_USERNAME",
+        "FLAME_HUB_PASSWORD",
+        "FLAME_HUB_CLIENT_ID",
+        "FLAME_HUB_CLIENT_SECRET",
+        "FLAME_HUB_TOKEN",
+    ):
         assert name in str(info.value)
 
 

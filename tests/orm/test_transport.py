@@ -352,8 +352,12 @@ def test_stream_retried_then_returned_unread(fake_hub):
 
 
 def test_stream_error_body_read(fake_hub):
-    fake_hub.add_fault("GET", "/core/nodes", status=404, body={"statusCode": 404, "code": "entity_not_found",
-                                                                 "message": "The node was not found.", "issues": []})
+    fake_hub.add_fault(
+        "GET",
+        "/core/nodes",
+        status=404,
+        body={"statusCode": 404, "code": "entity_not_found", "message": "The node was not found.", "issues": []},
+    )
 
     with flame_hub.Session(fake_hub.url, retries=0) as session:
         with pytest.raises(errors.NotFound) as info:

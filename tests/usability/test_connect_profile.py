@@ -29,14 +29,17 @@ def restore_default_session():
 
 
 def test_connect_reads_default_profile(fake_hub, clean_environment, restore_default_session):
-    _write_config(clean_environment, f"""
+    _write_config(
+        clean_environment,
+        f"""
         default_profile = "local"
 
         [profiles.local]
         url = "{fake_hub.url}"
         username = "admin"
         password = "start123"
-    """)
+    """,
+    )
 
     with flame_hub.connect() as session:
         assert session.url == fake_hub.url
@@ -45,13 +48,16 @@ def test_connect_reads_default_profile(fake_hub, clean_environment, restore_defa
 
 
 def test_connect_profile_argument(fake_hub, clean_environment, restore_default_session):
-    _write_config(clean_environment, f"""
+    _write_config(
+        clean_environment,
+        f"""
         [profiles.other]
         url = "{fake_hub.url}"
         username = "admin"
         password = "start123"
         timeout = 7
-    """)
+    """,
+    )
 
     with flame_hub.connect(profile="other") as session:
         assert session.url == fake_hub.url
@@ -59,11 +65,14 @@ def test_connect_profile_argument(fake_hub, clean_environment, restore_default_s
 
 
 def test_connect_profile_variable(fake_hub, clean_environment, monkeypatch, restore_default_session):
-    _write_config(clean_environment, f"""
+    _write_config(
+        clean_environment,
+        f"""
         [profiles.lab]
         url = "{fake_hub.url}"
         token = "not-a-real-token"
-    """)
+    """,
+    )
     monkeypatch.setenv("FLAME_HUB_PROFILE", "lab")
 
     with flame_hub.connect() as session:
@@ -71,12 +80,15 @@ def test_connect_profile_variable(fake_hub, clean_environment, monkeypatch, rest
 
 
 def test_environment_wins_over_profile(fake_hub, clean_environment, monkeypatch, restore_default_session):
-    _write_config(clean_environment, """
+    _write_config(
+        clean_environment,
+        """
         [profiles.default]
         url = "http://127.0.0.1:9"
         username = "nobody"
         password = "wrong-password"
-    """)
+    """,
+    )
     monkeypatch.setenv("FLAME_HUB_URL", fake_hub.url)
     monkeypatch.setenv("FLAME_HUB_USERNAME", "admin")
     monkeypatch.setenv("FLAME_HUB_PASSWORD", "start123")
@@ -87,10 +99,13 @@ def test_environment_wins_over_profile(fake_hub, clean_environment, monkeypatch,
 
 
 def test_unknown_profile_named(clean_environment):
-    _write_config(clean_environment, """
+    _write_config(
+        clean_environment,
+        """
         [profiles.local]
         url = "http://127.0.0.1:3000"
-    """)
+    """,
+    )
 
     with pytest.raises(flame_hub.ConfigurationError) as info:
         flame_hub.connect(profile="production")
@@ -108,14 +123,16 @@ def test_no_url_message_names_profile(clean_environment):
 
 def test_connect_closes_session_at_exit(fake_hub, tmp_path):
     script = tmp_path / "script.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import flame_hub
         from flame_hub.auth import PasswordAuth
         from flame_hub.models import Node
 
         flame_hub.connect("{fake_hub.url}", auth=PasswordAuth("admin", "start123"))
         print(Node.objects.count())
-    """))
+    """)
+    )
     environment = {key: value for key, value in os.environ.items() if not key.startswith("FLAME_HUB_")}
 
     result = subprocess.run(
