@@ -50,6 +50,7 @@ def test_ci_uses_fresh_environment_and_checks():
     assert script.startswith("#!/usr/bin/env bash\n")
     assert "set -euo pipefail" in script
     assert "python -m ruff check flame_hub tests" in script
+    assert "python -m ruff format --check flame_hub tests" in script
     assert "python -m mypy" in script
 
 
