@@ -6,6 +6,7 @@ import time
 
 import httpx2
 import pytest
+from _request_log import logged
 
 import flame_hub
 from flame_hub import errors
@@ -14,20 +15,6 @@ from flame_hub.testing import FakeHub
 
 ADMIN = ("admin", "start123")
 SYSTEM = ("system", "start123")
-
-
-def logged(hub, path, method, count):
-    """Return the logged requests to ``path`` once at least ``count`` are there.
-
-    The fake Hub appends a request to its log after the response went out, so the last entry
-    can arrive a moment after the client has returned.
-    """
-    deadline = time.monotonic() + 2.0
-    records = hub.requests_to(path, method)
-    while len(records) < count and time.monotonic() < deadline:
-        time.sleep(0.005)
-        records = hub.requests_to(path, method)
-    return records
 
 
 def token_requests(hub, count=1):

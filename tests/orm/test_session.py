@@ -2,10 +2,10 @@
 
 import asyncio
 import threading
-import time
 
 import httpx2
 import pytest
+from _request_log import logged
 
 import flame_hub
 from flame_hub import errors
@@ -21,20 +21,6 @@ ENV_NAMES = (
     "FLAME_HUB_CLIENT_SECRET",
     "FLAME_HUB_TOKEN",
 )
-
-
-def logged(hub, path, method, count):
-    """Return the logged requests to ``path`` once at least ``count`` are there.
-
-    The fake Hub appends a request to its log after the response went out, so the last entry
-    can arrive a moment after the client has returned.
-    """
-    deadline = time.monotonic() + 2.0
-    records = hub.requests_to(path, method)
-    while len(records) < count and time.monotonic() < deadline:
-        time.sleep(0.005)
-        records = hub.requests_to(path, method)
-    return records
 
 
 @pytest.fixture(autouse=True)

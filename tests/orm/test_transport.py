@@ -1,11 +1,11 @@
 """Retries, timeouts, request logging and URL building of a Session, against the fake Hub's fault injection."""
 
 import logging
-import time
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import pytest
+from _request_log import logged
 
 import flame_hub
 from flame_hub import Retry, errors
@@ -14,20 +14,6 @@ NODE_ID = "00000000-0000-4000-8000-000000000000"
 
 # Small waits keep the suite fast; jitter off keeps the order of events fixed.
 FAST_RETRY = Retry(total=3, backoff_factor=0.01, backoff_max=0.05, max_elapsed=5.0, jitter=False)
-
-
-def logged(hub, path, method, count):
-    """Return the logged requests to ``path`` once at least ``count`` are there.
-
-    The fake Hub appends a request to its log after the response went out, so the last entry
-    can arrive a moment after the client has returned.
-    """
-    deadline = time.monotonic() + 2.0
-    records = hub.requests_to(path, method)
-    while len(records) < count and time.monotonic() < deadline:
-        time.sleep(0.005)
-        records = hub.requests_to(path, method)
-    return records
 
 
 def retry_warnings(caplog):
