@@ -516,6 +516,7 @@ class QuerySet(Generic[M]):
         does. Rows that the identity map's cache would evict before the last row arrives are then
         not put into that cache at all.
         """
+        # Checked before the Session is looked up, so that a resource without a list route raises that error first.
         self._check_listable()
         session = self._get_session()
         seen: set[str] = set()

@@ -227,9 +227,9 @@ class Session:
         the Session's ``retries`` allow; other requests are sent once. A rejected token is
         renewed and the request sent once more. With ``stream=True`` the body of a successful
         response is not read: read it and close the response. ``while_waiting`` is called at most
-        once, after the request has been sent and before its response is read, and never with a
-        transport that does not report that moment. Work done there overlaps with the Hub's. An
-        exception it raises is raised when the request has ended.
+        once, after the request has been sent and before its response is read. A transport that
+        does not report that moment, such as ``httpx2.MockTransport``, never calls it. Work done there
+        overlaps with the Hub's. An exception it raises is raised when the request has ended.
         """
         if self._closed:
             raise HubError(CLOSED_MESSAGE)

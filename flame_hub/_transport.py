@@ -240,10 +240,6 @@ class Transport:
             # The caller's work during the wait counts neither in the logged time nor in max_elapsed.
             return 0.0 if waiting is None else waiting.spent
 
-        def raise_task_error() -> None:
-            if waiting is not None and waiting.error is not None:
-                raise waiting.error
-
         while True:
             request = self.client.build_request(
                 method,
@@ -265,7 +261,8 @@ class Transport:
                     raise HubError(CLOSED_MESSAGE) from None
                 raise
             except httpx2.TransportError as exc:
-                raise_task_error()
+                if waiting is not None and waiting.error is not None:
+                    raise waiting.error from exc
                 if self._closed:
                     raise HubError(CLOSED_MESSAGE) from exc
                 # httpx2.TimeoutException is a TransportError too, but it gets its own reason and error class.
@@ -291,7 +288,7 @@ class Transport:
             logger.debug("%s %s -> %d (%.1f ms)", method, url, response.status_code, elapsed_ms)
             if waiting is not None and waiting.error is not None:
                 response.close()
-                raise_task_error()
+                raise waiting.error
 
             if response.status_code not in retry.statuses:
                 return response

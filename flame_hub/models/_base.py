@@ -834,7 +834,7 @@ class Model(BaseModel):
         mutable = _hub_plan(cls).mutable_fields
         received = parsed.model_fields_set
         for name in received:
-            # Keys the model does not declare are in the fields-set too; they are merged as extras below.
+            # Keys the model does not declare are in the fields-set too. They are merged as extras below.
             if name not in parsed.__dict__:
                 continue
             value = parsed.__dict__[name]

@@ -351,7 +351,7 @@ def test_partial_record_owns_fields_set(session):
     assert "public_key" not in partial.model_fields_set
 
 
-def test_unknown_key_does_not_stand_in_for_field(session):
+def test_unknown_key_not_counted_as_field(session):
     Node.objects.using(session).create(name="lab-1")
     session.clear()
     loaded = Node.objects.using(session).get(name="lab-1")

@@ -165,7 +165,7 @@ def test_rows_built_while_next_page_waits(fake_hub, read_ahead):
     seen_while_building = []
 
     def note_warning(*args, **kwargs):
-        # The fake Hub counts a fault down when the request arrives, and logs a request once it responds.
+        # The fake Hub counts a fault down when the request arrives, and logs it as its response starts.
         received = wait_until(lambda: page_2.times == 0, seconds=0.3)
         responded = len(fake_hub.requests_to("/core/nodes", "GET")) == 2
         seen_while_building.append((received, responded))
@@ -243,7 +243,7 @@ def test_logged_time_leaves_out_task(fake_hub, caplog):
 
     [message] = [record.getMessage() for record in caplog.records if "/auth/realms" in record.getMessage()]
     milliseconds = float(re.search(r"\((\d+\.\d) ms\)", message).group(1))
-    # The task slept 0.5 s during the request; the logged time is the request's own.
+    # The task slept 0.5 s during the request. The logged time is the request's own.
     assert milliseconds < 400
 
 
