@@ -339,12 +339,18 @@ def test_shared_fields_set_rejects_changes(session):
     assert "name" in node.model_fields_set
 
 
-def test_partial_record_owns_fields_set(session):
+def record_without_public_key(session, record_id):
+    """Return a node record as the Hub sends it, without ``publicKey`` and with another id."""
     Node.objects.using(session).create(name="lab-1")
     session.clear()
     loaded = Node.objects.using(session).get(name="lab-1")
-    payload = {key: value for key, value in loaded.model_dump(by_alias=True).items() if key != "publicKey"}
-    payload["id"] = "8c1b7f3e-2f44-4d0e-9a35-6f5b0c3d9e21"
+    record = {key: value for key, value in loaded.model_dump(by_alias=True).items() if key != "publicKey"}
+    record["id"] = record_id
+    return record
+
+
+def test_partial_record_owns_fields_set(session):
+    payload = record_without_public_key(session, "8c1b7f3e-2f44-4d0e-9a35-6f5b0c3d9e21")
 
     partial = Node._from_hub(payload, session)
     assert type(partial.model_fields_set) is set
@@ -352,11 +358,7 @@ def test_partial_record_owns_fields_set(session):
 
 
 def test_unknown_key_not_counted_as_field(session):
-    Node.objects.using(session).create(name="lab-1")
-    session.clear()
-    loaded = Node.objects.using(session).get(name="lab-1")
-    payload = {key: value for key, value in loaded.model_dump(by_alias=True).items() if key != "publicKey"}
-    payload["id"] = "0d7e4c2a-6b1f-4f3e-8a59-3c2b1e0f9d84"
+    payload = record_without_public_key(session, "0d7e4c2a-6b1f-4f3e-8a59-3c2b1e0f9d84")
     payload["keyOfANewerHub"] = "x"
 
     partial = Node._from_hub(payload, session)
